@@ -1,0 +1,138 @@
+/**
+ * `acore compile` and `acore validate`: read → compile (pure) → print diagnostics → plan →
+ * write or check. Decides the exit code only at the end, after reporting everything.
+ */
+import { createTwoFilesPatch } from 'diff';
+import { join, relative, resolve } from 'node:path';
+import { compile, loadDefinitions } from '../compiler/compile.ts';
+import { compareDiagnostics, type Diagnostic, hasErrors } from '../compiler/diagnostics.ts';
+import type { TargetName } from '../compiler/ir.ts';
+import type { Target } from '../targets/target.ts';
+import { EXIT, type Io } from './main.ts';
+import { applyPlan, type Change, OutputError, planOutput } from './output.ts';
+import { formatDiagnostic, summary } from './report.ts';
+import { readDefinitions } from './sources.ts';
+
+export interface CompileOptions {
+  target: TargetName;
+  definitions: string;
+  out?: string;
+  check?: boolean;
+  scope: 'user' | 'system';
+  force?: boolean;
+}
+
+async function loadTarget(name: TargetName): Promise<Target> {
+  switch (name) {
+    case 'systemd':
+      return (await import('../targets/systemd/index.ts')).systemdTarget;
+    default:
+      throw new Error(`target ${name} is not implemented`);
+  }
+}
+
+function printDiagnostics(diagnostics: readonly Diagnostic[], texts: Map<string, string>, io: Io): void {
+  for (const d of [...diagnostics].sort(compareDiagnostics)) io.stderr(`${formatDiagnostic(d, (f) => texts.get(f), io.color)}\n\n`);
+}
+
+export async function validateCommand(opts: { definitions: string }, io: Io): Promise<number> {
+  const read = readDefinitions(opts.definitions, io.cwd);
+  const loaded = loadDefinitions(read.files);
+  const diagnostics = [...read.diagnostics, ...loaded.diagnostics];
+  printDiagnostics(diagnostics, new Map(read.files.map((f) => [f.path, f.text])), io);
+  if (hasErrors(diagnostics)) {
+    io.stderr(`acore: ${summary(diagnostics)}\n`);
+    return EXIT.failed;
+  }
+  const n = loaded.definitions.length;
+  const extra = summary(diagnostics);
+  io.stdout(`${n} definition${n === 1 ? '' : 's'} valid${extra ? ` (${extra})` : ''}\n`);
+  return EXIT.ok;
+}
+
+export async function compileCommand(opts: CompileOptions, io: Io): Promise<number> {
+  const read = readDefinitions(opts.definitions, io.cwd);
+  const texts = new Map(read.files.map((f) => [f.path, f.text]));
+  const target = await loadTarget(opts.target);
+  const result = compile(read.files, [target], { scope: opts.scope });
+  const diagnostics = [...read.diagnostics, ...result.diagnostics];
+  printDiagnostics(diagnostics, texts, io);
+  if (hasErrors(diagnostics)) {
+    io.stderr(`acore: ${summary(diagnostics)}; nothing was written\n`);
+    return EXIT.failed;
+  }
+
+  const outDir = resolve(io.cwd, opts.out ?? join('out', opts.target));
+  const shown = relative(io.cwd, outDir) || '.';
+  const display = shown.startsWith('..') ? outDir : shown;
+  let plan;
+  try {
+    plan = planOutput(outDir, opts.target, result.artefacts, { force: Boolean(opts.force) });
+  } catch (e) {
+    if (!(e instanceof OutputError)) throw e;
+    io.stderr(`${display}: error[io-write]: ${e.message}\n`);
+    return EXIT.failed;
+  }
+
+  if (opts.check) return reportDrift(plan.changes, plan.conflicts, plan.notes, display, opts, io);
+
+  for (const c of plan.conflicts) io.stderr(`${join(display, c.path)}: ${opts.force ? 'warning' : 'error'}[output-conflict]: ${c.reason}\n`);
+  if (plan.conflicts.length > 0 && !opts.force) {
+    io.stderr(`acore: ${plan.conflicts.length} file${plan.conflicts.length === 1 ? '' : 's'} in the way; nothing was written\n`);
+    return EXIT.failed;
+  }
+  for (const n of plan.notes) io.stderr(`${join(display, n)}\n`);
+  let applied;
+  try {
+    applied = applyPlan(plan);
+  } catch (e) {
+    if (!(e instanceof OutputError)) throw e;
+    io.stderr(`${display}: error[io-write]: ${e.message}\n`);
+    return EXIT.failed;
+  }
+  for (const p of applied.created) io.stdout(`created ${join(display, p)}\n`);
+  for (const p of applied.updated) io.stdout(`updated ${join(display, p)}\n`);
+  for (const p of applied.removed) io.stdout(`removed ${join(display, p)}\n`);
+  const count = (n: number, w: string) => `${n} ${w}`;
+  io.stdout(
+    `${opts.target}: ${result.definitions.length} definition${result.definitions.length === 1 ? '' : 's'} → ${display}: ` +
+      `${count(applied.created.length, 'created')}, ${count(applied.updated.length, 'updated')}, ` +
+      `${count(applied.removed.length, 'removed')}, ${count(applied.unchanged.length, 'unchanged')}\n`,
+  );
+  return EXIT.ok;
+}
+
+function reportDrift(
+  changes: Change[],
+  conflicts: { path: string; reason: string }[],
+  notes: string[],
+  display: string,
+  opts: CompileOptions,
+  io: Io,
+): number {
+  let drift = 0;
+  for (const c of changes) {
+    const path = join(display, c.path);
+    if (c.kind === 'create') {
+      drift++;
+      io.stdout(`missing: ${path}\n${createTwoFilesPatch('/dev/null', path, '', c.content, undefined, undefined, { context: 3 })}\n`);
+    } else if (c.kind === 'update') {
+      drift++;
+      io.stdout(`stale: ${path}\n${createTwoFilesPatch(path, path, c.old, c.content, 'on disk', 'compiled', { context: 3 })}\n`);
+    } else if (c.kind === 'remove') {
+      drift++;
+      io.stdout(`orphaned: ${path} (generated earlier for a definition that no longer exists)\n${createTwoFilesPatch(path, '/dev/null', c.old, '', undefined, undefined, { context: 3 })}\n`);
+    }
+  }
+  for (const c of conflicts) {
+    drift++;
+    io.stdout(`conflict: ${join(display, c.path)}: ${c.reason}\n`);
+  }
+  for (const n of notes) io.stdout(`note: ${join(display, n)}\n`);
+  if (drift > 0) {
+    io.stderr(`acore: ${drift} file${drift === 1 ? '' : 's'} in ${display} differ from the definitions; run \`acore compile --target ${opts.target}${opts.out ? ` --out ${opts.out}` : ''}\`\n`);
+    return EXIT.failed;
+  }
+  io.stdout(`${opts.target}: ${display} is up to date\n`);
+  return EXIT.ok;
+}

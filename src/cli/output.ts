@@ -1,0 +1,210 @@
+/**
+ * The only code that changes files. An output directory may be shared with hand-written files
+ * (e.g. ~/.config/systemd/user), so:
+ *
+ * - acore records what it wrote in `.acore-manifest.json` (path → sha256) in that directory;
+ * - it rewrites or removes a file only if the file carries acore's generated marker AND is
+ *   recorded in the manifest with the same hash (i.e. nobody edited it since); anything else
+ *   in the way is a conflict, reported, and only replaced with --force;
+ * - it never writes through a symlink;
+ * - writes are atomic and all-or-nothing: every new file is first written to a temporary file
+ *   beside it, and only when all of them (and the new manifest) are on disk are they renamed
+ *   into place; unchanged files are not touched at all.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Artefact } from '../targets/target.ts';
+import { GENERATED_MARKER } from '../targets/target.ts';
+
+export const MANIFEST = '.acore-manifest.json';
+
+export interface Manifest {
+  generator: 'acore';
+  target: string;
+  /** path → sha256 of the content acore wrote. */
+  files: Record<string, string>;
+}
+
+export type Change =
+  | { kind: 'create'; path: string; content: string }
+  | { kind: 'update'; path: string; content: string; old: string }
+  | { kind: 'unchanged'; path: string }
+  | { kind: 'remove'; path: string; old: string };
+
+export interface Conflict {
+  path: string;
+  reason: string;
+}
+
+export interface Plan {
+  dir: string;
+  target: string;
+  changes: Change[];
+  conflicts: Conflict[];
+  /** Things worth saying that do not stop the run (e.g. an edited orphan that is left alone). */
+  notes: string[];
+}
+
+export class OutputError extends Error {}
+
+export const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+
+type Entry = { kind: 'missing' } | { kind: 'file'; content: string } | { kind: 'symlink' } | { kind: 'other'; what: string };
+
+function inspect(path: string): Entry {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return { kind: 'missing' };
+    throw new OutputError(`cannot inspect ${path}: ${(e as Error).message}`);
+  }
+  if (st.isSymbolicLink()) return { kind: 'symlink' };
+  if (!st.isFile()) return { kind: 'other', what: st.isDirectory() ? 'a directory' : 'not a regular file' };
+  try {
+    return { kind: 'file', content: readFileSync(path, 'utf8') };
+  } catch (e) {
+    throw new OutputError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+function readManifest(dir: string): Manifest | undefined {
+  const entry = inspect(join(dir, MANIFEST));
+  if (entry.kind !== 'file') return undefined;
+  try {
+    const m = JSON.parse(entry.content) as Manifest;
+    if (m && m.generator === 'acore' && typeof m.files === 'object' && m.files !== null) return m;
+  } catch {
+    // A broken manifest records nothing: every existing file is then treated as not ours.
+  }
+  return undefined;
+}
+
+export function manifestContent(target: string, artefacts: readonly Artefact[]): string {
+  const files: Record<string, string> = {};
+  for (const a of [...artefacts].sort((x, y) => (x.path < y.path ? -1 : 1))) files[a.path] = sha256(a.content);
+  const m: Manifest = { generator: 'acore', target, files };
+  return `${JSON.stringify(m, null, 2)}\n`;
+}
+
+/** Decides what a compile into `dir` would change; reads, never writes. */
+export function planOutput(dir: string, target: string, artefacts: readonly Artefact[], opts: { force: boolean }): Plan {
+  const plan: Plan = { dir, target, changes: [], conflicts: [], notes: [] };
+  const dirEntry = inspect(dir);
+  if (dirEntry.kind === 'file' || dirEntry.kind === 'other') {
+    if (!(dirEntry.kind === 'other' && dirEntry.what === 'a directory')) {
+      throw new OutputError(`output directory ${dir} exists but is not a directory`);
+    }
+  }
+  const old = readManifest(dir);
+  if (old && old.target !== target) {
+    plan.conflicts.push({ path: MANIFEST, reason: `${dir} holds acore output for target '${old.target}'; use a separate --out for '${target}'` });
+    return plan;
+  }
+  const recorded = old?.files ?? {};
+  const ours = (path: string, content: string) => content.startsWith(GENERATED_MARKER) && recorded[path] === sha256(content);
+
+  const wanted = new Map(artefacts.map((a) => [a.path, a]));
+  const all = [...artefacts, { path: MANIFEST, content: manifestContent(target, artefacts), ids: [] as string[] }];
+  for (const a of all) {
+    const entry = inspect(join(dir, a.path));
+    if (entry.kind === 'missing') plan.changes.push({ kind: 'create', path: a.path, content: a.content });
+    else if (entry.kind === 'symlink') {
+      plan.conflicts.push({ path: a.path, reason: 'is a symbolic link; acore never writes through one (remove it, or use --force to replace the link itself)' });
+      if (opts.force) plan.changes.push({ kind: 'update', path: a.path, content: a.content, old: '' });
+    } else if (entry.kind === 'other') {
+      plan.conflicts.push({ path: a.path, reason: `is ${entry.what}` });
+    } else if (entry.content === a.content) plan.changes.push({ kind: 'unchanged', path: a.path });
+    else if (a.path === MANIFEST || ours(a.path, entry.content) || (opts.force && entry.kind === 'file')) {
+      plan.changes.push({ kind: 'update', path: a.path, content: a.content, old: entry.content });
+    } else {
+      const why = !entry.content.startsWith(GENERATED_MARKER)
+        ? 'exists and was not generated by acore'
+        : recorded[a.path] === undefined
+          ? 'was generated by acore, but not recorded in this directory\'s manifest'
+          : 'was generated by acore but has been edited since';
+      plan.conflicts.push({ path: a.path, reason: `${why}; not overwriting it (use --force to replace it)` });
+    }
+  }
+  for (const path of Object.keys(recorded).sort()) {
+    if (wanted.has(path) || path === MANIFEST || !isSafeRelative(path)) continue;
+    const entry = inspect(join(dir, path));
+    if (entry.kind !== 'file') continue;
+    if (ours(path, entry.content) || opts.force) plan.changes.push({ kind: 'remove', path, old: entry.content });
+    else plan.notes.push(`${path}: no longer generated, but edited since acore wrote it; left in place (remove it by hand, or use --force)`);
+  }
+  // Surface the conflicts first in the order the files are listed.
+  plan.conflicts.sort((a, b) => (a.path < b.path ? -1 : 1));
+  return plan;
+}
+
+/** Manifest entries are written by acore, but the file could be tampered with: never leave the directory. */
+function isSafeRelative(path: string): boolean {
+  return path !== '' && !path.startsWith('/') && !path.split('/').some((s) => s === '..' || s === '' || s === '.');
+}
+
+export interface Applied {
+  created: string[];
+  updated: string[];
+  removed: string[];
+  unchanged: string[];
+}
+
+/** Carries out a plan without conflicts (or with --force). All temporary files first, then renames. */
+export function applyPlan(plan: Plan): Applied {
+  const applied: Applied = { created: [], updated: [], removed: [], unchanged: [] };
+  const writes = plan.changes.filter((c): c is Extract<Change, { kind: 'create' | 'update' }> => c.kind === 'create' || c.kind === 'update');
+  for (const c of plan.changes) if (c.kind === 'unchanged' && c.path !== MANIFEST) applied.unchanged.push(c.path);
+  if (writes.length === 0 && !plan.changes.some((c) => c.kind === 'remove')) return applied;
+
+  try {
+    mkdirSync(plan.dir, { recursive: true });
+  } catch (e) {
+    throw new OutputError(`cannot create output directory ${plan.dir}: ${(e as Error).message}`);
+  }
+
+  // Phase 1: every new file's bytes on disk under a temporary name (disk full → nothing changed).
+  const temps: { tmp: string; final: string; change: Change }[] = [];
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    for (const w of writes) {
+      const final = join(plan.dir, w.path);
+      mkdirSync(dirname(final), { recursive: true });
+      const tmp = join(dirname(final), `.${w.path.split('/').pop()}.acore-tmp-${tag}`);
+      temps.push({ tmp, final, change: w });
+      const fd = openSync(tmp, 'wx', 0o644);
+      try {
+        writeSync(fd, w.content);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  } catch (e) {
+    for (const t of temps) rmSync(t.tmp, { force: true });
+    throw new OutputError(`cannot write to ${plan.dir}: ${(e as Error).message}; nothing was changed`);
+  }
+
+  // Phase 2: rename into place (the manifest last), then remove orphans.
+  const ordered = [...temps.filter((t) => t.change.path !== MANIFEST), ...temps.filter((t) => t.change.path === MANIFEST)];
+  try {
+    for (const t of ordered) {
+      renameSync(t.tmp, t.final);
+      if (t.change.path !== MANIFEST) (t.change.kind === 'create' ? applied.created : applied.updated).push(t.change.path);
+    }
+  } catch (e) {
+    for (const t of temps) rmSync(t.tmp, { force: true });
+    throw new OutputError(`cannot move files into ${plan.dir}: ${(e as Error).message}`);
+  }
+  for (const c of plan.changes) {
+    if (c.kind !== 'remove') continue;
+    try {
+      unlinkSync(join(plan.dir, c.path));
+      applied.removed.push(c.path);
+    } catch (e) {
+      throw new OutputError(`cannot remove ${join(plan.dir, c.path)}: ${(e as Error).message}`);
+    }
+  }
+  return applied;
+}

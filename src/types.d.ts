@@ -1,0 +1,4 @@
+declare module '*.hbs' {
+  const template: string;
+  export default template;
+}
