@@ -94,8 +94,9 @@ export async function compileCommand(opts: CompileOptions, io: Io): Promise<numb
   for (const p of applied.updated) io.stdout(`updated ${join(display, p)}\n`);
   for (const p of applied.removed) io.stdout(`removed ${join(display, p)}\n`);
   const count = (n: number, w: string) => `${n} ${w}`;
+  const compiled = new Set(result.artefacts.flatMap((a) => a.ids)).size;
   io.stdout(
-    `${opts.target}: ${result.definitions.length} definition${result.definitions.length === 1 ? '' : 's'} → ${display}: ` +
+    `${opts.target}: ${compiled} definition${compiled === 1 ? '' : 's'} → ${display}: ` +
       `${count(applied.created.length, 'created')}, ${count(applied.updated.length, 'updated')}, ` +
       `${count(applied.removed.length, 'removed')}, ${count(applied.unchanged.length, 'unchanged')}\n`,
   );

@@ -46,6 +46,12 @@ function toDiagnostics(loaded: LoadedDocument, issue: z.core.$ZodIssue): Diagnos
     });
   }
 
+  if (issue.code === 'invalid_key') {
+    const { key } = nodeAt(loaded.doc, path);
+    const inner = (issue as { issues?: { message: string }[] }).issues?.[0]?.message ?? issue.message;
+    return [make('schema-value', `${where}: invalid key ${JSON.stringify(String(last0(path)))}: ${inner}`, nodeRange(key))];
+  }
+
   const found = nodeAt(loaded.doc, path);
   const actual = valueAt(loaded.value, path);
   const parentPath = path.slice(0, -1);
@@ -87,6 +93,10 @@ function toDiagnostics(loaded: LoadedDocument, issue: z.core.$ZodIssue): Diagnos
     default:
       return [make('schema-value', `${where}: ${issue.message}`, range)];
   }
+}
+
+function last0(path: readonly PathSegment[]): PathSegment | undefined {
+  return path[path.length - 1];
 }
 
 function documentStart(loaded: LoadedDocument): [number, number] {

@@ -82,13 +82,13 @@ export function parseCalendarOutput(stdout: string): number[][] {
   return blocks.map((b) => b.elapses);
 }
 
-function runOnce(specs: string[], baseMs: number, iterations: number): Promise<{ stdout: string; stderr: string }> {
+function runOnce(specs: string[], baseMs: number, iterations: number, tz = 'UTC'): Promise<{ stdout: string; stderr: string }> {
   const args = ['calendar', `--base-time=@${Math.floor(baseMs / 1000)}`, `--iterations=${iterations}`, '--', ...specs];
   return new Promise((resolve, reject) => {
     execFile(
       'systemd-analyze',
       args,
-      { env: { ...process.env, TZ: 'UTC', LC_ALL: 'C', SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '' }, maxBuffer: 256 * 1024 * 1024 },
+      { env: { ...process.env, TZ: tz, LC_ALL: 'C', SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '' }, maxBuffer: 256 * 1024 * 1024 },
       (err, stdout, stderr) => {
         // Exit status 1 just means some spec failed to parse; anything else is fatal.
         if (err && (err as { code?: unknown }).code !== 1) reject(err);
@@ -106,7 +106,7 @@ export async function systemdElapses(
   specs: readonly string[],
   baseMs: number,
   iterations: number,
-  { batchSize = 250, parallel = 4 }: { batchSize?: number; parallel?: number } = {},
+  { batchSize = 250, parallel = 4, tz = 'UTC' }: { batchSize?: number; parallel?: number; tz?: string } = {},
 ): Promise<AnalyzeResult> {
   const unique = [...new Set(specs)];
   for (const s of unique) {
@@ -119,7 +119,7 @@ export async function systemdElapses(
   const worker = async (): Promise<void> => {
     while (next < batches.length) {
       const batch = batches[next++]!;
-      const { stdout, stderr } = await runOnce(batch, baseMs, iterations);
+      const { stdout, stderr } = await runOnce(batch, baseMs, iterations, tz);
       const failed = new Map<string, string>();
       for (const line of stderr.split('\n')) {
         if (line.trim() === '') continue;
