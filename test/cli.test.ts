@@ -396,7 +396,7 @@ describe('ownership', () => {
     rmSync(join(root, 'definitions', 'b.yaml'));
     const r = await compile(root);
     expect(r.code).toBe(0);
-    expect(r.stdout + r.stderr).toContain('demo.beta.timer');
+    expect(r.stderr).toContain('demo.beta.timer');
     expect(readFileSync(join(out, 'demo.beta.timer'), 'utf8')).toBe(edited);
     // The unedited orphans are gone.
     expect(listFiles(out)).toEqual([MANIFEST, ...unitsOf('demo.alpha'), 'demo.beta.timer'].sort());

@@ -9,7 +9,7 @@ import { compareDiagnostics, type Diagnostic, hasErrors } from '../compiler/diag
 import type { TargetName } from '../compiler/ir.ts';
 import type { Target } from '../targets/target.ts';
 import { EXIT, type Io } from './main.ts';
-import { applyPlan, type Change, OutputError, planOutput } from './output.ts';
+import { applyPlan, type Change, type Conflict, MANIFEST, OutputError, planOutput } from './output.ts';
 import { formatDiagnostic, summary } from './report.ts';
 import { readDefinitions } from './sources.ts';
 
@@ -76,9 +76,10 @@ export async function compileCommand(opts: CompileOptions, io: Io): Promise<numb
 
   if (opts.check) return reportDrift(plan.changes, plan.conflicts, plan.notes, display, opts, io);
 
-  for (const c of plan.conflicts) io.stderr(`${join(display, c.path)}: ${opts.force ? 'warning' : 'error'}[output-conflict]: ${c.reason}\n`);
-  if (plan.conflicts.length > 0 && !opts.force) {
-    io.stderr(`acore: ${plan.conflicts.length} file${plan.conflicts.length === 1 ? '' : 's'} in the way; nothing was written\n`);
+  const blocking = plan.conflicts.filter((c) => c.hard || !opts.force);
+  for (const c of plan.conflicts) io.stderr(`${join(display, c.path)}: ${blocking.includes(c) ? 'error' : 'warning'}[output-conflict]: ${c.reason}\n`);
+  if (blocking.length > 0) {
+    io.stderr(`acore: ${blocking.length} file${blocking.length === 1 ? '' : 's'} in the way; nothing was written\n`);
     return EXIT.failed;
   }
   for (const n of plan.notes) io.stderr(`${join(display, n)}\n`);
@@ -105,14 +106,15 @@ export async function compileCommand(opts: CompileOptions, io: Io): Promise<numb
 
 function reportDrift(
   changes: Change[],
-  conflicts: { path: string; reason: string }[],
+  conflicts: Conflict[],
   notes: string[],
   display: string,
   opts: CompileOptions,
   io: Io,
 ): number {
   let drift = 0;
-  for (const c of changes) {
+  // The manifest is bookkeeping derived from the other files; drift is about those.
+  for (const c of changes.filter((x) => x.path !== MANIFEST)) {
     const path = join(display, c.path);
     if (c.kind === 'create') {
       drift++;
@@ -127,7 +129,9 @@ function reportDrift(
   }
   for (const c of conflicts) {
     drift++;
-    io.stdout(`conflict: ${join(display, c.path)}: ${c.reason}\n`);
+    const path = join(display, c.path);
+    const diff = c.old !== undefined && c.content !== undefined ? createTwoFilesPatch(path, path, c.old, c.content, 'on disk', 'compiled', { context: 3 }) : '';
+    io.stdout(`conflict: ${path}: ${c.reason}\n${diff}${diff ? '\n' : ''}`);
   }
   for (const n of notes) io.stdout(`note: ${join(display, n)}\n`);
   if (drift > 0) {

@@ -5,6 +5,7 @@
  * internal error (exit 70) rather than a bare stack trace.
  */
 import { Command, CommanderError, Option } from 'commander';
+import pkg from '../../package.json' with { type: 'json' };
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, internal: 70 } as const;
 
@@ -34,7 +35,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   let code: number = EXIT.ok;
   const program = new Command('acore')
     .description('Compile ActivityDefinitions (YAML) into systemd timers, crontab fragments and GitHub Actions workflows.')
-    .version('0.1.0', '-V, --version')
+    .version(pkg.version, '-V, --version')
     .showHelpAfterError('(run `acore --help` for usage)')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
@@ -71,6 +72,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       code = await schemaCommand(opts, io);
     });
 
+  if (argv.length === 0) {
+    io.stderr(`${program.helpInformation()}\nacore: a command is required\n`);
+    return EXIT.usage;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
@@ -78,7 +83,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
       if (e.code === 'commander.executeSubCommandAsync') return EXIT.internal;
-      return argv.length === 0 ? EXIT.usage : EXIT.usage;
+      return EXIT.usage;
     }
     io.stderr(`acore: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\nThis is a bug in acore; please report it with the definition that caused it.\n`);
     return EXIT.internal;

@@ -36,7 +36,7 @@ export function formatDiagnostic(d: Diagnostic, sources: SourceLookup, color = f
 
 export function summary(diagnostics: readonly Diagnostic[]): string {
   const n = (sev: Diagnostic['severity']) => diagnostics.filter((d) => d.severity === sev).length;
-  const files = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.file)).size;
+  const files = new Set(diagnostics.filter((d) => d.severity === 'error' && d.file !== '').map((d) => d.file)).size;
   const parts: string[] = [];
   const errors = n('error');
   const warnings = n('warning');
