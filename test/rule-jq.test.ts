@@ -128,8 +128,6 @@ const CASES: [string, { given: Omit<Case, 'want'>; want: boolean }][] = (
     ["'z' < 'é' (code points, not locale)", { rule: "x.zed < 'é'", want: true }],
     ["U+FFFF < U+1F600 (code points, not UTF-16 units)", { rule: "x.bmp_max < '😀'", want: true }],
     ['numbers across two probes', { rule: 'x.n < y.n', values: [{ n: 5 }, { n: 7 }], want: true }],
-    ['a huge number literal is still a number (<)', { rule: 'x.n < 1e400', want: true }],
-    ['a huge number literal is still a number (== null)', { rule: 'x.missing == 1e400', want: false }],
     // a bare path
     ['bare true', { rule: 'x.t', want: true }],
     ['bare false', { rule: 'x.fl', want: false }],
@@ -159,7 +157,6 @@ const CASES: [string, { given: Omit<Case, 'want'>; want: boolean }][] = (
     ['T || F && F is T || (F && F)', { rule: 'x.t || x.fl && x.fl', want: true }],
     ['!F && F is (!F) && F', { rule: '!x.fl && x.fl', want: false }],
     ['(T || F) && F', { rule: '(x.t || x.fl) && x.fl', want: false }],
-    ['no spaces: T&&!F', { rule: 'x.t&&!x.fl', want: true }],
     // several conditions, several probes
     ['two conditions, both true', { rule: ['x.t', 'x.n == 5'], want: true }],
     ['two conditions, the second false', { rule: ['x.t', 'x.n == 6'], want: false }],

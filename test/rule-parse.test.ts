@@ -87,6 +87,7 @@ const SYNTAX: [string, { given: string; want: SyntaxWant }][] = [
   ['dot at the end', { given: 'a.', want: { offset: 2, length: 1, message: /field name after '\.'/ } }],
   ['unknown escape', { given: String.raw`'\q'`, want: { offset: 1, length: 2, message: /unknown escape '\\q'/ } }],
   ['unexpected character', { given: 'a @ b', want: { offset: 2, length: 1, message: /unexpected character '@'/ } }],
+  ['a number literal out of range', { given: 'x.n < 1e400', want: { offset: 6, length: 5, message: /out of range/ } }],
   ['right operand missing', { given: 'a ==', want: { offset: 4, length: 1, message: /ends too early/ } }],
   ['operator word used as an operand', { given: 'a && and', want: { offset: 5, length: 3, message: /'and' needs an operand/ } }],
   ['number with a leading zero', { given: 'x.n == 01', want: { offset: 7, length: 2, message: /malformed number/ } }],

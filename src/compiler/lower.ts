@@ -85,7 +85,9 @@ export function lowerDefinition(def: DefinitionValue, source: string, report: Re
   def.context.forEach((p, i) => {
     checkUrl(p.url, ['context', i, 'url'], error);
     const first = binds.get(p.bind);
-    if (first !== undefined) error(['context', i, 'bind'], 'schema-value', `'${p.bind}' is already bound by context[${first}]`);
+    if (['and', 'or', 'not', 'true', 'false', 'null'].includes(p.bind)) {
+      error(['context', i, 'bind'], 'schema-value', `'${p.bind}' is a word of the rule language and cannot be used as a name`);
+    } else if (first !== undefined) error(['context', i, 'bind'], 'schema-value', `'${p.bind}' is already bound by context[${first}]`);
     else binds.set(p.bind, i);
     probes.push({ kind: 'http_get', url: p.url, bind: p.bind, timeoutSeconds: p.timeout_seconds });
   });

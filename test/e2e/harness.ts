@@ -31,7 +31,7 @@ export interface UserManager {
   env: Record<string, string>;
   pid: number;
   systemctl(...args: string[]): Promise<Exec>;
-  /** `systemctl --user show -p … --timestamp=unix`, as a record. */
+  /** `systemctl --user show -p …`, as a record (timestamps in UTC, see parseTimestamp). */
   show(unit: string, ...props: string[]): Promise<Record<string, string>>;
   /** Adds the logging drop-in to every service in the unit directory and reloads. */
   reload(): Promise<void>;
@@ -48,6 +48,12 @@ export function run(cmd: string, args: string[], env: Record<string, string> = {
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** A timestamp as `systemctl show` prints it with TZ=UTC, e.g. `Fri 2026-11-27 21:45:00 UTC`. */
+export function parseTimestamp(text: string | undefined): number | undefined {
+  const m = /^\w{3} (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC$/.exec((text ?? '').trim());
+  return m ? Date.parse(`${m[1]}T${m[2]}Z`) : undefined;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -118,7 +124,7 @@ export async function startUserManager(name: string): Promise<UserManager> {
     pid,
     systemctl,
     async show(unit, ...props) {
-      const r = await systemctl('show', '--timestamp=unix', unit, ...props.flatMap((p) => ['-p', p]));
+      const r = await systemctl('show', unit, ...props.flatMap((p) => ['-p', p]));
       return Object.fromEntries(
         r.stdout
           .split('\n')

@@ -55,6 +55,7 @@ function tokenize(src: string): Token[] {
       const m = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/.exec(src.slice(i));
       const text = m?.[0] ?? c;
       i += text.length;
+      if (!Number.isFinite(Number(text))) syntax(`number ${text} is out of range`, start, text.length);
       if (/[A-Za-z0-9_]/.test(src[i] ?? '')) syntax(`malformed number '${src.slice(start, i + 1)}'`, start, i + 1 - start);
       tokens.push({ kind: 'number', text, value: Number(text), offset: start, length: text.length });
       continue;
@@ -88,21 +89,16 @@ function tokenize(src: string): Token[] {
       i++;
       continue;
     }
-    if (/[=!<>&|~^%*+\-/]/.test(c)) {
-      let j = i;
-      while (j < src.length && /[=!<>&|]/.test(src[j]!)) j++;
-      if (j === i) j = i + 1;
-      const run = src.slice(i, j);
-      // Longest known operator at this point; a run that is not one is a precise error.
-      if (WRONG_OPERATORS[run]) syntax(WRONG_OPERATORS[run], start, run.length);
-      const op = OPERATORS.find((o) => run.startsWith(o));
-      if (!op || (op.length < run.length && !(op === '!' && run.slice(1).startsWith('!')))) {
-        syntax(`unknown operator '${run}'; expected one of == != < <= > >= && || !`, start, run.length);
-      }
+    const wrong = ['===', '!==', '<>', '=>', '=<'].find((w) => src.startsWith(w, i));
+    if (wrong) syntax(WRONG_OPERATORS[wrong]!, start, wrong.length);
+    const op = OPERATORS.find((o) => src.startsWith(o, i));
+    if (op) {
       tokens.push({ kind: 'op', text: op, offset: start, length: op.length });
       i += op.length;
       continue;
     }
+    if (WRONG_OPERATORS[c]) syntax(WRONG_OPERATORS[c], start, 1);
+    if (/[~^%*+\-/]/.test(c)) syntax(`unknown operator '${c}'; expected one of == != < <= > >= && || !`, start, 1);
     syntax(`unexpected character '${c}'`, start);
   }
   tokens.push({ kind: 'eof', text: '', offset: src.length, length: 0 });
