@@ -47,7 +47,8 @@ export function guardScript(ir: ActivityIR, lockFile: string, flavor: Flavor): S
     `fail() { ${log(3, '$*')}; exit 255; }`,
     `skip() { ${log(5, 'skipped: $*')}; exit 1; }`,
     'command -v flock >/dev/null || fail "flock (util-linux) is not installed"',
-    'flock -n -E 200 "$1" true; r=$?',
+    'command exec 8>>"$1" || fail "cannot open the lock file $1"',
+    'flock -n -E 200 8; r=$?',
     '[ "$r" = 200 ] && skip "another run holds the lock $1"',
     '[ "$r" = 0 ] || fail "cannot use the lock file $1 (flock exit status $r)"',
   ];
@@ -93,7 +94,7 @@ export function runScript(ir: ActivityIR, lockFile: string, flavor: Flavor): She
   if (ins.timeoutSeconds !== undefined) args.push(String(ins.timeoutSeconds));
   const failed = ins.timeoutSeconds !== undefined ? '$m' : 'failed with exit status $r';
   const s: string[] = [
-    'exec 9>>"$1"',
+    `command exec 9>>"$1" || { ${log(3, 'cannot open the lock file $1')}; exit 255; }`,
     'flock -n -E 200 9; r=$?',
     `[ "$r" = 200 ] && { ${log(5, 'skipped: another run holds the lock $1')}; exit 0; }`,
     `[ "$r" = 0 ] || { ${log(3, 'cannot lock $1 (flock exit status $r)')}; exit 255; }`,
