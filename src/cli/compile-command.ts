@@ -4,12 +4,12 @@
  */
 import { createTwoFilesPatch } from 'diff';
 import { join, relative, resolve } from 'node:path';
-import { compile, loadDefinitions } from '../compiler/compile.ts';
+import { compile, type CompileResult, loadDefinitions } from '../compiler/compile.ts';
 import { compareDiagnostics, type Diagnostic, hasErrors } from '../compiler/diagnostics.ts';
 import type { TargetName } from '../compiler/ir.ts';
 import type { Target } from '../targets/target.ts';
 import { EXIT, type Io } from './main.ts';
-import { applyPlan, type Change, type Conflict, MANIFEST, OutputError, planOutput } from './output.ts';
+import { type Applied, applyPlan, type Change, type Conflict, MANIFEST, OutputError, type Plan, planOutput } from './output.ts';
 import { formatDiagnostic, summary } from './report.ts';
 import { readDefinitions } from './sources.ts';
 
@@ -50,7 +50,15 @@ export async function validateCommand(opts: { definitions: string }, io: Io): Pr
   return EXIT.ok;
 }
 
-export async function compileCommand(opts: CompileOptions, io: Io): Promise<number> {
+export interface Prepared {
+  plan: Plan;
+  /** The output directory as shown to the user. */
+  display: string;
+  result: CompileResult;
+}
+
+/** Read, compile and plan: everything before the first write. A number is an exit code. */
+export async function prepare(opts: CompileOptions, outDir: string, io: Io): Promise<Prepared | number> {
   const read = readDefinitions(opts.definitions, io.cwd);
   const texts = new Map(read.files.map((f) => [f.path, f.text]));
   const target = await loadTarget(opts.target);
@@ -61,21 +69,20 @@ export async function compileCommand(opts: CompileOptions, io: Io): Promise<numb
     io.stderr(`acore: ${summary(diagnostics)}; nothing was written\n`);
     return EXIT.failed;
   }
-
-  const outDir = resolve(io.cwd, opts.out ?? join('out', opts.target));
   const shown = relative(io.cwd, outDir) || '.';
   const display = shown.startsWith('..') ? outDir : shown;
-  let plan;
   try {
-    plan = planOutput(outDir, opts.target, result.artefacts, { force: Boolean(opts.force) });
+    return { plan: planOutput(outDir, opts.target, result.artefacts, { force: Boolean(opts.force) }), display, result };
   } catch (e) {
     if (!(e instanceof OutputError)) throw e;
     io.stderr(`${display}: error[io-write]: ${e.message}\n`);
     return EXIT.failed;
   }
+}
 
-  if (opts.check) return reportDrift(plan.changes, plan.conflicts, plan.notes, display, opts, io);
-
+/** Refuses on conflicts (unless forced), then writes. A number is an exit code. */
+export function write(p: Prepared, opts: { force?: boolean }, io: Io): Applied | number {
+  const { plan, display } = p;
   const blocking = plan.conflicts.filter((c) => c.hard || !opts.force);
   for (const c of plan.conflicts) io.stderr(`${join(display, c.path)}: ${blocking.includes(c) ? 'error' : 'warning'}[output-conflict]: ${c.reason}\n`);
   if (blocking.length > 0) {
@@ -83,24 +90,36 @@ export async function compileCommand(opts: CompileOptions, io: Io): Promise<numb
     return EXIT.failed;
   }
   for (const n of plan.notes) io.stderr(`${join(display, n)}\n`);
-  let applied;
   try {
-    applied = applyPlan(plan);
+    return applyPlan(plan);
   } catch (e) {
     if (!(e instanceof OutputError)) throw e;
     io.stderr(`${display}: error[io-write]: ${e.message}\n`);
     return EXIT.failed;
   }
-  for (const p of applied.created) io.stdout(`created ${join(display, p)}\n`);
-  for (const p of applied.updated) io.stdout(`updated ${join(display, p)}\n`);
-  for (const p of applied.removed) io.stdout(`removed ${join(display, p)}\n`);
-  const count = (n: number, w: string) => `${n} ${w}`;
+}
+
+export function reportApplied(p: Prepared, applied: Applied, target: string, io: Io): void {
+  const { display, result } = p;
+  for (const f of applied.created) io.stdout(`created ${join(display, f)}\n`);
+  for (const f of applied.updated) io.stdout(`updated ${join(display, f)}\n`);
+  for (const f of applied.removed) io.stdout(`removed ${join(display, f)}\n`);
   const compiled = new Set(result.artefacts.flatMap((a) => a.ids)).size;
   io.stdout(
-    `${opts.target}: ${compiled} definition${compiled === 1 ? '' : 's'} → ${display}: ` +
-      `${count(applied.created.length, 'created')}, ${count(applied.updated.length, 'updated')}, ` +
-      `${count(applied.removed.length, 'removed')}, ${count(applied.unchanged.length, 'unchanged')}\n`,
+    `${target}: ${compiled} definition${compiled === 1 ? '' : 's'} → ${display}: ` +
+      `${applied.created.length} created, ${applied.updated.length} updated, ` +
+      `${applied.removed.length} removed, ${applied.unchanged.length} unchanged\n`,
   );
+}
+
+export async function compileCommand(opts: CompileOptions, io: Io): Promise<number> {
+  const outDir = resolve(io.cwd, opts.out ?? join('out', opts.target));
+  const p = await prepare(opts, outDir, io);
+  if (typeof p === 'number') return p;
+  if (opts.check) return reportDrift(p.plan.changes, p.plan.conflicts, p.plan.notes, p.display, opts, io);
+  const applied = write(p, opts, io);
+  if (typeof applied === 'number') return applied;
+  reportApplied(p, applied, opts.target, io);
   return EXIT.ok;
 }
 

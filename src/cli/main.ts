@@ -55,6 +55,20 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     });
 
   program
+    .command('install')
+    .description("compile into the systemd manager's unit directory, then reload and enable/start/stop timers to match")
+    .addOption(new Option('-t, --target <target>', 'target to install').choices(['systemd']).default('systemd'))
+    .option('-d, --definitions <dir>', 'definitions directory', 'definitions')
+    .addOption(new Option('--scope <scope>', 'the user manager (~/.config/systemd/user) or the system manager (/etc/systemd/system)').choices(['user', 'system']).default('user'))
+    .option('--unit-dir <dir>', 'install into this directory instead of the manager\'s default')
+    .option('--dry-run', 'print what would change; change nothing')
+    .option('--force', 'replace files in the way that acore did not generate (or that were edited since)')
+    .action(async (opts) => {
+      const { installCommand } = await import('./install-command.ts');
+      code = await installCommand(opts, io);
+    });
+
+  program
     .command('validate')
     .description('check definitions and report every problem; writes nothing')
     .option('-d, --definitions <dir>', 'definitions directory', 'definitions')
