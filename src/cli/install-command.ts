@@ -12,13 +12,21 @@
  *
  * `--dry-run` prints the same steps and changes nothing.
  */
+import { createTwoFilesPatch } from 'diff';
 import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type Artefact, DEFAULT_SCRIPT_DIR } from '../targets/target.ts';
+import { BlockError, currentBlock, mergeCrontab } from './crontab-block.ts';
+import { OutputError, planOutput } from './output.ts';
 import type { Io } from './main.ts';
 import { EXIT } from './main.ts';
-import { type CompileOptions, prepare, reportApplied, write } from './compile-command.ts';
+import { type CompileOptions, compileAndReport, prepare, reportApplied, type TargetPlan, write } from './compile-command.ts';
 
-export interface InstallOptions extends Omit<CompileOptions, 'check' | 'out'> {
+export interface InstallOptions extends Omit<CompileOptions, 'check' | 'out' | 'targets'> {
+  target: 'systemd' | 'crontab';
+  /** crontab, cron.d form: where cron.d files go (default /etc/cron.d). */
+  cronDir?: string;
   dryRun?: boolean;
   /** Override the unit directory (default: the manager's own, see unitDirectory). */
   unitDir?: string;
@@ -42,15 +50,12 @@ function systemctl(scope: 'user' | 'system', args: string[], env: Io['env']): Pr
 }
 
 export async function installCommand(opts: InstallOptions, io: Io): Promise<number> {
-  if (opts.target !== 'systemd') {
-    io.stderr(`acore: install supports --target systemd only\n`);
-    return EXIT.usage;
-  }
+  if (opts.target === 'crontab') return installCrontab(opts, io);
   const scope = opts.scope;
   const dir = resolve(io.cwd, opts.unitDir ?? unitDirectory(scope, io.env));
-  const p = await prepare({ ...opts, out: dir }, dir, io);
+  const p = await prepare({ ...opts, targets: ['systemd'] }, () => dir, io);
   if (typeof p === 'number') return p;
-  const { plan } = p;
+  const [{ plan, display }] = p.plans as [TargetPlan];
 
   const timers = (kinds: string[]) => plan.changes.filter((c) => kinds.includes(c.kind) && c.path.endsWith('.timer')).map((c) => c.path);
   const added = timers(['create']);
@@ -61,8 +66,8 @@ export async function installCommand(opts: InstallOptions, io: Io): Promise<numb
 
   if (opts.dryRun) {
     const files = plan.changes.filter((c) => c.kind !== 'unchanged' && !c.path.startsWith('.'));
-    for (const c of plan.conflicts) io.stdout(`conflict: ${join(p.display, c.path)}: ${c.reason}\n`);
-    for (const c of files) io.stdout(`would ${c.kind} ${join(p.display, c.path)}\n`);
+    for (const c of plan.conflicts) io.stdout(`conflict: ${join(display, c.path)}: ${c.reason}\n`);
+    for (const c of files) io.stdout(`would ${c.kind} ${join(display, c.path)}\n`);
     for (const t of removed) io.stdout(`would run: ${ctl} disable --now ${t}\n`);
     io.stdout(`would run: ${ctl} daemon-reload\n`);
     for (const t of added) io.stdout(`would run: ${ctl} enable --now ${t}\n`);
@@ -91,7 +96,7 @@ export async function installCommand(opts: InstallOptions, io: Io): Promise<numb
   for (const t of removed) await step(['disable', '--now', t]);
   const applied = write(p, opts, io);
   if (typeof applied === 'number') return applied;
-  reportApplied(p, applied, opts.target, io);
+  reportApplied(p, applied, io);
   await step(['daemon-reload']);
   for (const t of added) await step(['enable', '--now', t]);
   for (const t of changed) if (await step(['enable', t])) await step(['restart', t]);
@@ -101,5 +106,112 @@ export async function installCommand(opts: InstallOptions, io: Io): Promise<numb
     return EXIT.failed;
   }
   io.stdout(`installed: ${added.length} timer${added.length === 1 ? '' : 's'} started, ${changed.length} restarted, ${removed.length} stopped and removed, ${kept.length} unchanged\n`);
+  return EXIT.ok;
+}
+
+/** `$HOME/…` and `~/…` as the shell cron runs would expand them. */
+function expandHome(path: string, env: Io['env']): string {
+  return path.replace(/^(\$HOME|~)(?=\/|$)/, env.HOME || '/root');
+}
+
+function run(cmd: string, args: string[], env: Io['env'], input?: string): Promise<{ code: number; out: string; stdout: string }> {
+  return new Promise((done) => {
+    const child = execFile(cmd, args, { env: env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      done({ code, out: `${stdout}${stderr}`.trim(), stdout });
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/**
+ * crontab: job scripts into the script directory (same ownership rules as compile), then the
+ * managed block into the user's crontab (`crontab -l`, merged, `crontab -`), or, for the
+ * cron.d form, one file per job into /etc/cron.d. Nothing is written when nothing changed.
+ */
+async function installCrontab(opts: InstallOptions, io: Io): Promise<number> {
+  const form = opts.cronForm ?? 'user';
+  const scriptDir = opts.scriptDir ?? DEFAULT_SCRIPT_DIR[form];
+  const result = await compileAndReport({ ...opts, targets: ['crontab'], scriptDir }, io);
+  if (typeof result === 'number') return result;
+  const under = (prefix: string) =>
+    result.artefacts.filter((a) => a.path.startsWith(prefix)).map((a) => ({ ...a, path: a.path.slice(prefix.length) }));
+  const scripts = resolve(io.cwd, expandHome(scriptDir, io.env));
+  const targets: { dir: string; artefacts: Artefact[] }[] = [{ dir: scripts, artefacts: under('libexec/') }];
+  if (form === 'cron.d') targets.push({ dir: resolve(io.cwd, opts.cronDir ?? '/etc/cron.d'), artefacts: under('cron.d/') });
+
+  const plans: TargetPlan[] = [];
+  for (const t of targets) {
+    try {
+      plans.push({ target: 'crontab', display: t.dir, plan: planOutput(t.dir, 'crontab', t.artefacts, { force: Boolean(opts.force) }) });
+    } catch (e) {
+      if (!(e instanceof OutputError)) throw e;
+      io.stderr(`${t.dir}: error[io-write]: ${e.message}\n`);
+      return EXIT.failed;
+    }
+  }
+
+  // The user form's block, merged into the current crontab.
+  let crontab: { before: string; after: string } | undefined;
+  if (form === 'user') {
+    const listed = await run('crontab', ['-l'], io.env);
+    if (listed.code !== 0 && !/no crontab/i.test(listed.out)) {
+      io.stderr(`acore: cannot read the crontab (crontab -l: ${listed.out || `exit ${listed.code}`}); nothing was changed\n`);
+      return EXIT.failed;
+    }
+    const before = listed.code === 0 ? listed.stdout : '';
+    const block = result.artefacts.find((a) => a.path === 'crontab')?.content ?? '';
+    try {
+      crontab = { before, after: mergeCrontab(before, block) };
+    } catch (e) {
+      if (!(e instanceof BlockError)) throw e;
+      io.stderr(`acore: ${e.message}; nothing was changed\n`);
+      return EXIT.failed;
+    }
+  }
+
+  if (opts.dryRun) {
+    for (const { plan, display } of plans) {
+      for (const c of plan.conflicts) io.stdout(`conflict: ${join(display, c.path)}: ${c.reason}\n`);
+      for (const c of plan.changes) if (c.kind !== 'unchanged' && !c.path.startsWith('.')) io.stdout(`would ${c.kind} ${join(display, c.path)}\n`);
+    }
+    if (crontab) {
+      if (crontab.before === crontab.after) io.stdout('the crontab would stay as it is\n');
+      else io.stdout(`would replace the crontab's acore block:\n${createTwoFilesPatch('crontab', 'crontab', currentBlock(crontab.before), currentBlock(crontab.after), 'now', 'after')}`);
+    }
+    io.stdout('dry run: nothing was changed\n');
+    return plans.some((p) => p.plan.conflicts.some((c) => c.hard || !opts.force)) ? EXIT.failed : EXIT.ok;
+  }
+
+  // Check the new crontab before touching anything (Debian's crontab has -n; others skip this).
+  if (crontab && crontab.before !== crontab.after) {
+    const tmp = join(scripts, `.acore-crontab-check-${process.pid}`);
+    try {
+      mkdirSync(scripts, { recursive: true });
+      writeFileSync(tmp, crontab.after);
+      const checked = await run('crontab', ['-n', tmp], io.env);
+      if (checked.code !== 0 && !/invalid option|unknown option|usage/i.test(checked.out)) {
+        io.stderr(`acore: the new crontab does not pass \`crontab -n\`: ${checked.out}; nothing was changed\n`);
+        return EXIT.failed;
+      }
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+
+  const applied = write({ plans, result }, opts, io);
+  if (typeof applied === 'number') return applied;
+  reportApplied({ plans, result }, applied, io);
+  if (crontab) {
+    if (crontab.before === crontab.after) io.stdout('crontab: unchanged\n');
+    else {
+      const written = await run('crontab', ['-'], io.env, crontab.after);
+      if (written.code !== 0) {
+        io.stderr(`acore: crontab - failed: ${written.out}; the job scripts are in place, the crontab is unchanged\n`);
+        return EXIT.failed;
+      }
+      io.stdout(`crontab: acore block ${currentBlock(crontab.before) ? 'replaced' : 'added'}${currentBlock(crontab.after) ? '' : ' (now empty, removed)'}\n`);
+    }
+  }
   return EXIT.ok;
 }

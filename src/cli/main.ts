@@ -4,7 +4,7 @@
  * Nothing below throws for a user mistake; an unexpected exception is reported as an
  * internal error (exit 70) rather than a bare stack trace.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, internal: 70 } as const;
@@ -29,7 +29,18 @@ export function processIo(): Io {
 }
 
 export const TARGETS = ['systemd', 'crontab', 'github'] as const;
-export const IMPLEMENTED_TARGETS = ['systemd'] as const;
+
+/** `--target a,b --target c` and `--target all`, deduplicated in a stable order. */
+function collectTargets(value: string, previous: string[]): string[] {
+  const names = value.split(',').map((t) => t.trim()).filter(Boolean);
+  for (const n of names) {
+    if (n !== 'all' && !(TARGETS as readonly string[]).includes(n)) {
+      throw new InvalidArgumentError(`unknown target '${n}'; expected ${TARGETS.join(', ')} or all`);
+    }
+  }
+  const all = names.includes('all') ? [...TARGETS] : names;
+  return TARGETS.filter((t) => previous.includes(t) || all.includes(t));
+}
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let code: number = EXIT.ok;
@@ -42,25 +53,32 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
 
   program
     .command('compile')
-    .description('compile definitions for a target and write the files (all or nothing)')
-    .addOption(new Option('-t, --target <target>', 'target to compile for').choices([...IMPLEMENTED_TARGETS]).makeOptionMandatory())
+    .description('compile definitions for one or more targets and write the files (all or nothing)')
+    .requiredOption('-t, --target <targets>', 'systemd, crontab, github, a comma-separated list, or all (repeatable)', collectTargets, [])
     .option('-d, --definitions <dir>', 'definitions directory', 'definitions')
-    .option('-o, --out <dir>', 'output directory (default: out/<target>)')
+    .option('-o, --out <dir>', 'output directory (default: out/<target>); with several targets, one subdirectory per target')
     .option('--check', 'write nothing; report every stale, missing or orphaned file with a diff; exit 1 on drift')
     .addOption(new Option('--scope <scope>', 'systemd: units for the user manager or the system manager').choices(['user', 'system']).default('user'))
+    .addOption(new Option('--cron-form <form>', 'crontab: a user crontab block, or one /etc/cron.d file per job').choices(['user', 'cron.d']).default('user'))
+    .option('--script-dir <dir>', 'crontab: where the job scripts will be installed (default: $HOME/.local/lib/acore, or /usr/local/lib/acore for cron.d)')
+    .option('--cron-host-tz <zone>', "crontab: the host's time zone; definitions in that zone (without DST) need no run-time time check")
     .option('--force', 'replace files in the way that acore did not generate (or that were edited since)')
     .action(async (opts) => {
       const { compileCommand } = await import('./compile-command.ts');
-      code = await compileCommand(opts, io);
+      code = await compileCommand({ ...opts, targets: opts.target }, io);
     });
 
   program
     .command('install')
-    .description("compile into the systemd manager's unit directory, then reload and enable/start/stop timers to match")
-    .addOption(new Option('-t, --target <target>', 'target to install').choices(['systemd']).default('systemd'))
+    .description("compile into the scheduler's own place and bring it in line: systemd (reload; enable/start/stop timers) or crontab (job scripts + the managed block)")
+    .addOption(new Option('-t, --target <target>', 'target to install').choices(['systemd', 'crontab']).default('systemd'))
     .option('-d, --definitions <dir>', 'definitions directory', 'definitions')
-    .addOption(new Option('--scope <scope>', 'the user manager (~/.config/systemd/user) or the system manager (/etc/systemd/system)').choices(['user', 'system']).default('user'))
-    .option('--unit-dir <dir>', 'install into this directory instead of the manager\'s default')
+    .addOption(new Option('--scope <scope>', 'systemd: the user manager (~/.config/systemd/user) or the system manager (/etc/systemd/system)').choices(['user', 'system']).default('user'))
+    .option('--unit-dir <dir>', "systemd: install into this directory instead of the manager's default")
+    .addOption(new Option('--cron-form <form>', 'crontab: the user crontab (crontab -l/-), or /etc/cron.d files').choices(['user', 'cron.d']).default('user'))
+    .option('--script-dir <dir>', 'crontab: where to put the job scripts (default: $HOME/.local/lib/acore, or /usr/local/lib/acore for cron.d)')
+    .option('--cron-dir <dir>', 'crontab, cron.d form: the cron.d directory (default /etc/cron.d)')
+    .option('--cron-host-tz <zone>', "crontab: the host's time zone (see compile)")
     .option('--dry-run', 'print what would change; change nothing')
     .option('--force', 'replace files in the way that acore did not generate (or that were edited since)')
     .action(async (opts) => {

@@ -22,10 +22,18 @@ export interface ShellProgram {
   args: string[];
 }
 
+/** syslog priorities the scripts log at: 3 = err (a failure), 4 = warning, 5 = notice (a skip). */
+export type Priority = 3 | 4 | 5;
+
+/** How a target's scripts log: `message` is the body of a sh double-quoted string. */
 export interface Flavor {
-  /** Prefix a log line with a syslog priority (systemd reads `<N>` at the start of a line). */
-  priorities: boolean;
+  log(priority: Priority, message: string): string;
 }
+
+/** systemd reads a `<N>` prefix on each line of a unit's output as its journal priority. */
+export const systemdFlavor: Flavor = {
+  log: (p, m) => `echo "<${p}>acore: ${m}" >&2`,
+};
 
 /** Host tools the generated scripts need beyond /bin/sh and coreutils. */
 export function requiredTools(ir: ActivityIR): string[] {
@@ -35,13 +43,10 @@ export function requiredTools(ir: ActivityIR): string[] {
   return tools;
 }
 
-function logger(flavor: Flavor) {
-  return (priority: number, message: string) => `echo "${flavor.priorities ? `<${priority}>` : ''}acore: ${message}" >&2`;
-}
 
 /** Guard: lock free? tools present? probes reachable and JSON? rule true? */
 export function guardScript(ir: ActivityIR, lockFile: string, flavor: Flavor): ShellProgram {
-  const log = logger(flavor);
+  const log = flavor.log;
   const args = [lockFile];
   const s: string[] = [
     `fail() { ${log(3, '$*')}; exit 255; }`,
@@ -87,7 +92,7 @@ export function guardScript(ir: ActivityIR, lockFile: string, flavor: Flavor): S
 
 /** Runner: hold the lock on fd 9 for the whole run (not inherited by the job), time out, apply the policy. */
 export function runScript(ir: ActivityIR, lockFile: string, flavor: Flavor): ShellProgram {
-  const log = logger(flavor);
+  const log = flavor.log;
   const ins = ir.instruction;
   const args = [lockFile, ins.command];
   const timeout = ins.timeoutSeconds !== undefined ? 'timeout -k 10 "$3" ' : '';

@@ -11,7 +11,7 @@
  */
 import Handlebars from 'handlebars';
 import type { ActivityIR, CronTriggerIR } from '../../compiler/ir.ts';
-import { guardScript, requiredTools, runScript, type ShellProgram } from '../shell/scripts.ts';
+import { guardScript, requiredTools, runScript, type ShellProgram, systemdFlavor } from '../shell/scripts.ts';
 import { type Artefact, commentSafe, generatedHeader, type Target, type TargetOptions, type TargetProblem } from '../target.ts';
 import { InexpressibleSchedule, toOnCalendar } from './calendar.ts';
 import { environmentAssignment, type ExecWord, execCommand, specifierSafe } from './escape.ts';
@@ -91,9 +91,8 @@ function emitOne(ir: ActivityIR, options: TargetOptions): { artefacts: Artefact[
   // %t is the runtime directory: /run for system units, $XDG_RUNTIME_DIR for user units.
   const lockArg: ExecWord = ir.instruction.lockFile === undefined ? { raw: `%t/acore-${name}.lock` } : ir.instruction.lockFile;
   const lockNote = ir.instruction.lockFile ?? `%t/acore-${name}.lock`;
-  const flavor = { priorities: true };
-  const guard = guardScript(ir, '', flavor);
-  const run = runScript(ir, '', flavor);
+  const guard = guardScript(ir, '', systemdFlavor);
+  const run = runScript(ir, '', systemdFlavor);
   // $0 names the program in sh's own messages; $1 is always the lock.
   const command = (p: ShellProgram, name0: string) => execCommand(['/bin/sh', '-c', { statements: p.statements }, name0, lockArg, ...p.args.slice(1)]);
 

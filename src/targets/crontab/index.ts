@@ -1,0 +1,180 @@
+/**
+ * crontab target (crontab(5), Debian cron 3.0pl1 and cronie alike):
+ *
+ *   crontab              one managed block for a user crontab (form `user`), or
+ *   cron.d/<name>        one /etc/cron.d file per job with a user field (form `cron.d`;
+ *                        run-parts only reads names made of letters, digits, _ and -)
+ *   libexec/<id>.sh      the job script every line runs
+ *
+ * A crontab command is limited to 999 characters (Debian's MAX_COMMAND) and turns every bare
+ * `%` into a line break, so the guard, the lock, the timeout and the command live in a job
+ * script; the line only runs `/bin/sh <script>`, with `%` escaped. Time zones (there is no
+ * CRON_TZ in Debian's cron) and the L/W/# extensions run the line on a superset of the fire
+ * times and let the script's `acore_fires` keep exactly the right ones.
+ */
+import Handlebars from 'handlebars';
+import type { ActivityIR, CronTriggerIR } from '../../compiler/ir.ts';
+import { capabilityProblems } from '../capabilities.ts';
+import { scheduleCheck, supersetFields, cronList } from '../shell/schedule-check.ts';
+import { type Flavor, guardScript, requiredTools, runScript } from '../shell/scripts.ts';
+import { shQuote } from '../shell/quote.ts';
+import { type Artefact, commentSafe, DEFAULT_SCRIPT_DIR, generatedHeader, type Target, type TargetOptions, type TargetProblem } from '../target.ts';
+import blockTemplate from '../../../templates/crontab/block.hbs';
+import crondTemplate from '../../../templates/crontab/crond.hbs';
+import jobTemplate from '../../../templates/crontab/job.sh.hbs';
+
+const compileTemplate = (source: string) => Handlebars.compile(source, { noEscape: true, strict: false });
+let templates: { block: HandlebarsTemplateDelegate; crond: HandlebarsTemplateDelegate; job: HandlebarsTemplateDelegate } | undefined;
+
+/** Skips and warnings go to syslog (cron would mail anything on stdout/stderr); failures to stderr, which cron mails. */
+function cronFlavor(name: string): Flavor {
+  return {
+    log: (p, m) =>
+      p <= 3
+        ? `echo "acore: ${m}" >&2`
+        : `logger -t acore -p user.${p === 4 ? 'warning' : 'notice'} -- "${name}: ${m}" 2>/dev/null || :`,
+  };
+}
+
+export const crontabTarget: Target = {
+  name: 'crontab',
+  emit(definitions, options) {
+    templates ??= { block: compileTemplate(blockTemplate), crond: compileTemplate(crondTemplate), job: compileTemplate(jobTemplate) };
+    const form = options.crontab?.form ?? 'user';
+    const scriptDir = options.crontab?.scriptDir ?? DEFAULT_SCRIPT_DIR[form];
+    const artefacts: Artefact[] = [];
+    const problems: TargetProblem[] = [];
+    const lines: { id: string; title: string; source: string; line: string }[] = [];
+    for (const ir of definitions) {
+      if (!ir.targets.crontab) continue;
+      const found = capabilityProblems('crontab', ir);
+      problems.push(...found);
+      if (found.some((p) => p.severity === 'error') || ir.trigger.kind !== 'cron') continue;
+      const job = emitJob(ir, ir.trigger, scriptDir, options);
+      artefacts.push(job.script);
+      if (form === 'user') lines.push({ id: ir.id, title: commentSafe(ir.title), source: commentSafe(`from ${ir.source}`), line: job.line });
+      else {
+        const user = ir.targets.crontab.user ?? 'root';
+        const name = crondName(ir.id);
+        artefacts.push({
+          target: 'crontab',
+          path: `cron.d/${name}`,
+          content: templates.crond({
+            header: generatedHeader(ir, 'crontab'),
+            script: commentSafe(job.scriptPath),
+            user,
+            line: job.line.replace(/^(\S+ \S+ \S+ \S+ \S+) /, `$1 ${user} `),
+          }),
+          ids: [ir.id],
+        });
+      }
+    }
+    if (form === 'user' && lines.length > 0) {
+      artefacts.push({ target: 'crontab', path: 'crontab', content: templates.block({ jobs: lines, scriptDir: commentSafe(scriptDir) }), ids: lines.map((l) => l.id) });
+    }
+    return { artefacts, problems };
+  },
+};
+
+/** Whether a zone's UTC offset changes during the year (checked over fixed years, so output is stable). */
+function hasDaylightSaving(zone: string): boolean {
+  const offset = (t: number) => new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).format(t).split(' ').pop();
+  for (let year = 2020; year <= 2030; year++) {
+    if (offset(Date.UTC(year, 0, 15)) !== offset(Date.UTC(year, 6, 15))) return true;
+  }
+  return false;
+}
+
+/** /etc/cron.d names: letters, digits, `_` and `-` only (run-parts(8)); `acore-` marks ours. */
+export function crondName(id: string): string {
+  return `acore-${id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+/** A path for the crontab line: `$HOME/…` stays expandable, everything else is literal. */
+function lineWord(path: string): string {
+  const home = /^(\$HOME|~)\//.exec(path);
+  const rest = home ? path.slice(home[0].length) : path;
+  const escaped = rest.replace(/["\\$`]/g, (c) => `\\${c}`);
+  return home ? `"$HOME/${escaped}"` : `"${escaped}"`;
+}
+
+/** crontab(5): a bare % ends the command; `\%` is a literal one. */
+function cronEscape(command: string): string {
+  return command.replace(/%/g, '\\%');
+}
+
+function emitJob(ir: ActivityIR, trigger: CronTriggerIR, scriptDir: string, options: TargetOptions) {
+  const tpl = templates!;
+  const s = trigger.schedule;
+  const extensions = s.daysOfMonth.some((i) => i.kind !== 'day') || s.daysOfWeek.some((i) => i.kind !== 'weekday');
+  // A star-started day field cron cannot write as `*` or `*`/n would lose crontab(5)'s day rule.
+  const lostStar = domField(s) === undefined || dowField(s) === undefined;
+  const zone = trigger.timezone !== undefined && !(trigger.timezone === options.crontab?.hostTimezone && !hasDaylightSaving(trigger.timezone)) ? trigger.timezone : undefined;
+  const needsCheck = zone !== undefined || extensions || lostStar;
+  const fields = needsCheck
+    ? supersetFields(s, zone)
+    : `${cronList(s.minutes, 0, 59)} ${cronList(s.hours, 0, 23)} ${domField(s)!} ${cronList(s.months, 1, 12)} ${dowField(s)!}`;
+  const scriptPath = `${scriptDir.replace(/\/+$/, '')}/${ir.id}.sh`;
+  const line = `${fields} ${cronEscape(`/bin/sh ${lineWord(scriptPath)}`)}`;
+
+  const flavor = cronFlavor(ir.id);
+  const name = ir.id;
+  const lock = ir.instruction.lockFile === undefined ? `"\${XDG_RUNTIME_DIR:-/tmp}/acore-${name}.lock"` : shQuote(ir.instruction.lockFile);
+  const guard = guardScript(ir, '', flavor);
+  const run = runScript(ir, '', flavor);
+  const args = (a: string[]) => [lock, ...a.slice(1).map(shQuote)].join(' ');
+  const ins = ir.instruction;
+  const setup: string[] = [];
+  if (ins.workingDirectory !== undefined) {
+    setup.push(`cd ${shQuote(ins.workingDirectory)} || { echo "acore: cannot change to the working directory" >&2; exit 1; }`);
+  }
+  for (const [k, v] of ins.env) setup.push(`export ${k}=${shQuote(v)}`);
+  const tools = requiredTools(ir);
+  if (needsCheck) tools.push('GNU date (coreutils)');
+  tools.push('logger (bsdutils)');
+  const where = trigger.timezone ? `in ${trigger.timezone}${zone ? '' : ' (the host’s zone, stated with --cron-host-tz)'}` : 'in the host’s local time';
+  const content = tpl.job({
+    header: generatedHeader(ir, 'crontab', [`Needs on the host: /bin/sh, coreutils, ${tools.join(', ')}.`]),
+    cron: commentSafe(`${s.expression} ${where}`),
+    fields,
+    check: needsCheck ? scheduleCheck(s, zone) : undefined,
+    setup,
+    guardNote: commentSafe(
+      ['skip if another run holds the lock', ...ir.probes.map((p) => `skip unless GET ${p.url} answers JSON within ${p.timeoutSeconds} s`), ...(ir.conditions.length > 0 ? [`skip unless ${ir.conditions.map((c) => c.text).join(' && ')}`] : [])].join('; '),
+    ),
+    guardArgs: args(guard.args),
+    guard: guard.statements,
+    runNote: commentSafe(
+      `hold the lock for the whole run${ins.timeoutSeconds !== undefined ? `, stop it after ${ins.timeoutSeconds} s` : ''}; on_failure: ${ins.onFailure}`,
+    ),
+    runArgs: args(run.args),
+    run: run.statements,
+  });
+  return { script: { target: 'crontab' as const, path: `libexec/${ir.id}.sh`, content, ids: [ir.id] }, line, scriptPath };
+}
+
+/**
+ * Day fields keep their `*` start so cron applies crontab(5)'s day rule the same way;
+ * undefined when a star-started field is not `*` or `*`/n (then acore_fires decides).
+ */
+function domField(s: CronTriggerIR['schedule']): string | undefined {
+  const days = s.daysOfMonth.flatMap((i) => (i.kind === 'day' ? [i.day] : []));
+  if (days.length === 31) return '*';
+  if (s.domStar) return starStep(days, 1, 31);
+  return cronList(days, 1, 31);
+}
+
+function dowField(s: CronTriggerIR['schedule']): string | undefined {
+  const days = s.daysOfWeek.flatMap((i) => (i.kind === 'weekday' ? [i.weekday] : []));
+  if (days.length === 7) return '*';
+  if (s.dowStar) return starStep(days, 0, 6);
+  return cronList(days, 0, 6);
+}
+
+/** `*`/n for a star-started field (cron's "unrestricted" marker), when the values are that series. */
+function starStep(values: number[], min: number, max: number): string | undefined {
+  if (values.length < 2 || values[0] !== min) return undefined;
+  const step = values[1]! - values[0]!;
+  const series = Array.from({ length: Math.floor((max - min) / step) + 1 }, (_, i) => min + i * step);
+  return series.length === values.length && series.every((v, i) => v === values[i]) ? `*/${step}` : undefined;
+}
