@@ -116,7 +116,7 @@ describe('exit codes', () => {
     ['unknown option', ['compile', '--target', 'systemd', '--frobnicate']],
     ['missing --target', ['compile']],
     ['bad --target value', ['compile', '--target', 'launchd']],
-    ['--target that is known but not implemented (crontab)', ['compile', '--target', 'crontab']],
+    ['a list with one unknown target', ['compile', '--target', 'crontab,launchd']],
     ['bad --scope value', ['compile', '--target', 'systemd', '--scope', 'global']],
     ['unknown option on validate', ['validate', '--frobnicate']],
   ];
@@ -181,7 +181,8 @@ describe('validate', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^definitions\/bad\.yaml:5:\d+: error\[[a-z-]+\]: /m);
     expect(r.stderr).toMatch(/^definitions\/typo\.yaml:5:3: error\[[a-z-]+\]: .*cron_expresion/m);
-    expect(r.stderr).not.toMatch(/^definitions\/a\.yaml/m);
+    // (a.yaml may get warnings about targets that approximate it, never an error)
+    expect(r.stderr).not.toMatch(/^definitions\/a\.yaml:\d+:\d+: error/m);
   });
 
   it('a missing definitions directory → 1 with a message naming it', async () => {

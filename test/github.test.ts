@@ -301,6 +301,24 @@ function runStepScript(script: string, env: Record<string, string>, dir: string,
   });
 }
 
+/**
+ * The workflow commands in a step's stdout, as the runner reads them: one per line,
+ * `::command::data`, data unescaped (%25 → %, %0D → CR, %0A → LF). Every line must be one.
+ */
+function workflowCommands(stdout: string): { command: string; message: string }[] {
+  expect(stdout.endsWith('\n')).toBe(true);
+  return stdout
+    .slice(0, -1)
+    .split('\n')
+    .map((line) => {
+      const m = /^::([a-z]+)::(.*)$/s.exec(line);
+      expect(m, line).not.toBeNull();
+      expect(m![2]).not.toMatch(/[\r\n]|%(?!25|0D|0A)/);
+      const unescaped = m![2]!.replace(/%(25|0D|0A)/g, (_, c: string) => ({ '25': '%', '0D': '\r', '0A': '\n' })[c]!);
+      return { command: m![1]!, message: unescaped };
+    });
+}
+
 /** Guard, then (if it says run=true) the run step, with env evaluated by hand from the file. */
 async function runWorkflow(content: string, dir: string, payload: Record<string, unknown> = {}) {
   const { guard, run } = rawWorkflow(content);
@@ -495,11 +513,16 @@ describe('github: diagnostics', () => {
         ['target-setting', 'error', 'ACORE_CMD', env],
         ['target-setting', 'error', 'path', env], // PATH and path: one env key for GitHub
         ['target-approximated', 'warning', 'GITHUB_OUTPUT', env],
-        ['target-setting', 'error', 'runs_on'],
         ['target-setting', 'error', 'workflow_name'],
       ]),
     );
     expect(r.artefacts).toEqual([]);
+  });
+
+  it('an empty runner label is a schema error', () => {
+    const text = readFileSync(join(FEATURES, 'diagnostics', 'reserved-names.yaml'), 'utf8').replace('[self-hosted, linux]', '[self-hosted, ""]');
+    const r = compile([{ path: 'd/x.yaml', text }], [githubTarget], { scope: 'user' });
+    expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).toEqual(['schema-value']);
   });
 });
 
@@ -632,7 +655,7 @@ describe('github: injection, by running the generated steps under sh', () => {
       targets: { github: { runs_on: ['self-hosted', '${{ github.actor }}'] } },
     };
     const content = workflowFor(def);
-    const { template } = await checkWorkflow(parseYaml(stringifyYaml(def)), 't.yml', content);
+    const { template } = await checkWorkflow(def, 't.yml', content);
     // GitHub's evaluator agrees with the hand evaluation for every env value (checked above);
     // here: what the runner would start.
     const { guard, run } = await runWorkflow(content, dir);
@@ -674,7 +697,7 @@ describe('github: injection, by running the generated steps under sh', () => {
       targets: { github: null },
     };
     const content = workflowFor(def);
-    await checkWorkflow(parseYaml(stringifyYaml(def)), 't.yml', content);
+    await checkWorkflow(def, 't.yml', content);
     const payload = {
       repo_slug: 'acme/${{ secrets.X }}$(touch pwned)`id`',
       note: TEN_KB,
@@ -705,7 +728,10 @@ describe('github: injection, by running the generated steps under sh', () => {
     expect(skipped.guard.status).toBe(0);
     expect(skipped.guard.output).toBe('run=false\n');
     expect(skipped.run).toBeUndefined();
-    expect(skipped.guard.stdout).toBe("::notice::acore: skipped: the event's multi does not match the filter line 1%0Aline 2 100%25*\n");
+    const notice = workflowCommands(skipped.guard.stdout);
+    expect(notice.map((c) => c.command)).toEqual(['notice']);
+    expect(notice[0]!.message).toContain('multi');
+    expect(notice[0]!.message).toContain(def.trigger.filters.multi);
     const other = await runWorkflow(content, dir, { ...payload, repo_slug: 'other/$(id)' });
     expect(other.guard.output).toBe('run=false\n');
 
@@ -726,7 +752,7 @@ describe('github: injection, by running the generated steps under sh', () => {
       targets: { github: null },
     };
     const content = workflowFor(def);
-    await checkWorkflow(parseYaml(stringifyYaml(def)), 't.yml', content);
+    await checkWorkflow(def, 't.yml', content);
     hubBody = '{"status": "ok"}';
     const ok = await runWorkflow(content, dir);
     expect(ok.guard.output, ok.guard.stdout + ok.guard.stderr).toBe('run=true\n');
@@ -736,7 +762,9 @@ describe('github: injection, by running the generated steps under sh', () => {
     const no = await runWorkflow(content, dir);
     expect(no.guard.status).toBe(0);
     expect(no.guard.output).toBe('run=false\n');
-    expect(no.guard.stdout).toMatch(/^::notice::acore: skipped: rule is false: hub\.status == 'ok' && /);
+    const notice = workflowCommands(no.guard.stdout);
+    expect(notice.map((c) => c.command)).toEqual(['notice']);
+    expect(notice[0]!.message).toContain(def.rule.when[0]);
     hubBody = 'not json';
     expect((await runWorkflow(content, dir)).guard.output).toBe('run=false\n');
   });
@@ -752,19 +780,25 @@ describe('github: injection, by running the generated steps under sh', () => {
     const warn = workflowFor(base('t.warn', { instruction: { kind: 'shell', cmd: 'exit 3', on_failure: 'log_and_continue' } }));
     const w = await runWorkflow(warn, dir);
     expect(w.run?.status).toBe(0);
-    expect(w.run?.stdout).toBe('::warning::acore: the command failed with exit status 3; on_failure is log_and_continue, so the run is not marked failed\n');
+    const warning = workflowCommands(w.run!.stdout);
+    expect(warning.map((c) => c.command)).toEqual(['warning']);
+    expect(warning[0]!.message).toMatch(/\b3\b/);
 
     const fail = workflowFor(base('t.fail', { instruction: { kind: 'shell', cmd: 'exit 3' } }));
     const f = await runWorkflow(fail, dir);
     expect(f.run?.status).toBe(3);
-    expect(f.run?.stdout).toBe('::error::acore: the command failed with exit status 3\n');
+    const error = workflowCommands(f.run!.stdout);
+    expect(error.map((c) => c.command)).toEqual(['error']);
+    expect(error[0]!.message).toMatch(/\b3\b/);
 
     const lock = join(dir, 'missing %0A dir', 'x.lock');
     const broken = workflowFor(base('t.broken', { instruction: { kind: 'shell', cmd: 'true', lock_file: lock } }));
     const b = await runWorkflow(broken, dir);
     expect(b.guard.status).toBe(255);
     expect(b.guard.output).toBe('');
-    expect(b.guard.stdout).toBe(`::error::acore: cannot open the lock file ${lock.replace(/%/g, '%25')}\n`);
+    const lockError = workflowCommands(b.guard.stdout);
+    expect(lockError.map((c) => c.command)).toEqual(['error']);
+    expect(lockError[0]!.message).toContain(lock);
   });
 
   it('a run that holds the lock makes the guard skip (exit 1 → run=false), not fail', async () => {
@@ -786,7 +820,9 @@ describe('github: injection, by running the generated steps under sh', () => {
       const g = await runWorkflow(content, dir);
       expect(g.guard.status).toBe(0);
       expect(g.guard.output).toBe('run=false\n');
-      expect(g.guard.stdout).toBe(`::notice::acore: skipped: another run holds the lock ${lock}\n`);
+      const notice = workflowCommands(g.guard.stdout);
+      expect(notice.map((c) => c.command)).toEqual(['notice']);
+      expect(notice[0]!.message).toContain(lock);
     } finally {
       holder.kill();
     }

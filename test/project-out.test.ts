@@ -10,9 +10,9 @@ import { schemaText } from '../src/cli/schema-command.ts';
 import { ROOT, acore } from './helpers.ts';
 
 describe('project output', () => {
-  it('out/systemd is up to date with definitions/ (acore compile --check)', async () => {
-    const r = await acore(['compile', '--target', 'systemd', '--check']);
-    expect(r.stdout + r.stderr).toContain('is up to date');
+  it('out/<target> is up to date with definitions/ for every target (acore compile --target all --check)', async () => {
+    const r = await acore(['compile', '--target', 'all', '--check']);
+    for (const t of ['systemd', 'crontab', 'github']) expect(r.stdout).toContain(`${t}: out/${t} is up to date`);
     expect(r.code).toBe(0);
   });
 

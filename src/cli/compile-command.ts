@@ -51,11 +51,11 @@ function printDiagnostics(diagnostics: readonly Diagnostic[], texts: Map<string,
   for (const d of [...diagnostics].sort(compareDiagnostics)) io.stderr(`${formatDiagnostic(d, (f) => texts.get(f), io.color)}\n\n`);
 }
 
-export async function validateCommand(opts: { definitions: string }, io: Io): Promise<number> {
+export async function validateCommand(opts: { definitions: string; target?: TargetName[] }, io: Io): Promise<number> {
   const read = readDefinitions(opts.definitions, io.cwd);
-  // Every target runs (nothing is written), so a definition its own targets cannot express is
-  // reported here too, not only at compile time.
-  const targets = await Promise.all(TARGET_NAMES.map(loadTarget));
+  // The targets run too (nothing is written), so a definition its own targets cannot express is
+  // reported here, not only at compile time.
+  const targets = await Promise.all((opts.target?.length ? opts.target : TARGET_NAMES).map(loadTarget));
   const result = compile(read.files, targets, targetOptions({ scope: 'user' }));
   const diagnostics = [...read.diagnostics, ...result.diagnostics];
   printDiagnostics(diagnostics, new Map(read.files.map((f) => [f.path, f.text])), io);

@@ -31,7 +31,7 @@ export function processIo(): Io {
 export const TARGETS = ['systemd', 'crontab', 'github'] as const;
 
 /** `--target a,b --target c` and `--target all`, deduplicated in a stable order. */
-function collectTargets(value: string, previous: string[]): string[] {
+function collectTargets(value: string, previous: string[] = []): string[] {
   const names = value.split(',').map((t) => t.trim()).filter(Boolean);
   for (const n of names) {
     if (n !== 'all' && !(TARGETS as readonly string[]).includes(n)) {
@@ -54,7 +54,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   program
     .command('compile')
     .description('compile definitions for one or more targets and write the files (all or nothing)')
-    .requiredOption('-t, --target <targets>', 'systemd, crontab, github, a comma-separated list, or all (repeatable)', collectTargets, [])
+    .option('-t, --target <targets>', 'systemd, crontab, github, a comma-separated list, or all (repeatable; required)', collectTargets)
     .option('-d, --definitions <dir>', 'definitions directory', 'definitions')
     .option('-o, --out <dir>', 'output directory (default: out/<target>); with several targets, one subdirectory per target')
     .option('--check', 'write nothing; report every stale, missing or orphaned file with a diff; exit 1 on drift')
@@ -63,7 +63,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     .option('--script-dir <dir>', 'crontab: where the job scripts will be installed (default: $HOME/.local/lib/acore, or /usr/local/lib/acore for cron.d)')
     .option('--cron-host-tz <zone>', "crontab: the host's time zone; definitions in that zone (without DST) need no run-time time check")
     .option('--force', 'replace files in the way that acore did not generate (or that were edited since)')
-    .action(async (opts) => {
+    .action(async (opts, command: Command) => {
+      if (!opts.target || opts.target.length === 0) command.error("error: required option '-t, --target <targets>' not specified", { exitCode: EXIT.usage });
       const { compileCommand } = await import('./compile-command.ts');
       code = await compileCommand({ ...opts, targets: opts.target }, io);
     });
@@ -88,11 +89,20 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
 
   program
     .command('validate')
-    .description('check definitions and report every problem; writes nothing')
+    .description('check definitions, and what each target would make of them; report every problem; writes nothing')
+    .option('-t, --target <targets>', 'targets to check against (default: all)', collectTargets)
     .option('-d, --definitions <dir>', 'definitions directory', 'definitions')
     .action(async (opts) => {
       const { validateCommand } = await import('./compile-command.ts');
       code = await validateCommand(opts, io);
+    });
+
+  program
+    .command('capabilities')
+    .description('print which features each target keeps exactly, approximates or cannot express (Markdown)')
+    .action(async () => {
+      const { capabilityTable } = await import('../targets/capabilities.ts');
+      io.stdout(`${capabilityTable()}\n`);
     });
 
   program

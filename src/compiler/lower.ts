@@ -239,8 +239,8 @@ function lowerTargets(def: DefinitionValue, _error: ErrorFn): TargetSettings {
   }
   if (t.github !== undefined) {
     out.github = {};
-    if (t.github?.runs_on) out.github.runsOn = t.github.runs_on;
-    if (t.github?.workflow_name) out.github.workflowName = t.github.workflow_name;
+    if (t.github?.runs_on !== undefined) out.github.runsOn = t.github.runs_on;
+    if (t.github?.workflow_name !== undefined) out.github.workflowName = t.github.workflow_name;
   }
   return out;
 }

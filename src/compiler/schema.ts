@@ -96,8 +96,8 @@ export const CrontabSettings = z.strictObject({
 });
 
 export const GithubSettings = z.strictObject({
-  runs_on: z.union([z.string(), z.array(z.string()).min(1)]).optional().describe('runs-on (default: self-hosted)'),
-  workflow_name: z.string().optional(),
+  runs_on: z.union([z.string().min(1, 'runs_on must not be empty'), z.array(z.string().min(1, 'runner labels must not be empty')).min(1)]).optional().describe('runs-on (default: self-hosted)'),
+  workflow_name: z.string().min(1, 'workflow_name must not be empty').optional(),
 });
 
 export const Targets = z

@@ -14,6 +14,7 @@ export type Feature =
   | 'cron.macros'
   | 'cron.sub-five-minutes'
   | 'timezone'
+  | 'timezone.host'
   | 'misfire.skip'
   | 'misfire.catch_up'
   | 'health-check'
@@ -38,6 +39,7 @@ export const FEATURES: { feature: Feature; title: string; field: (string | numbe
   { feature: 'cron.macros', title: '@hourly … @yearly', field: ['trigger', 'cron_expression'] },
   { feature: 'cron.sub-five-minutes', title: 'fires more often than every 5 minutes', field: ['trigger', 'cron_expression'] },
   { feature: 'timezone', title: 'trigger.timezone', field: ['trigger', 'timezone'] },
+  { feature: 'timezone.host', title: 'no trigger.timezone (the host’s local time)', field: ['trigger', 'cron_expression'] },
   { feature: 'misfire.skip', title: 'misfire_policy: skip', field: ['trigger', 'misfire_policy'] },
   { feature: 'misfire.catch_up', title: 'misfire_policy: catch_up', field: ['trigger', 'misfire_policy'] },
   { feature: 'health-check', title: 'context probes (http_get)', field: ['context'] },
@@ -63,6 +65,7 @@ export const CAPABILITIES: Record<TargetName, Record<Feature, Support>> = {
     'cron.macros': exact('expanded to their five fields (@weekly is Sunday, not systemd’s Monday)'),
     'cron.sub-five-minutes': exact('AccuracySec=1s'),
     timezone: exact('OnCalendar=… <zone>; a nonexistent local time is skipped, an ambiguous one fires once'),
+    'timezone.host': exact('OnCalendar= without a zone reads the host’s local time, as cron does'),
     'misfire.skip': exact('the timer starts a trigger unit that starts the job only if it is not already running'),
     'misfire.catch_up': exact('Persistent=true: one run for the missed fire times when the timer is back'),
     'health-check': exact('ExecCondition= runs curl; unreachable, HTTP error, timeout or non-JSON skips the run'),
@@ -82,6 +85,7 @@ export const CAPABILITIES: Record<TargetName, Record<Feature, Support>> = {
     'cron.macros': exact('expanded to their five fields'),
     'cron.sub-five-minutes': exact('cron runs every minute if asked'),
     timezone: exact('no CRON_TZ (Debian cron has none): the line runs each quarter hour that could match, the job script checks the time in the zone (nonexistent times skipped, ambiguous ones once)'),
+    'timezone.host': exact('cron reads the host’s local time'),
     'misfire.skip': exact('flock -n: a fire time while a run holds the lock is dropped (cron never queues)'),
     'misfire.catch_up': no('cron does not run jobs missed while the machine was off (anacron would)'),
     'health-check': exact('the job script runs curl first; unreachable, HTTP error, timeout or non-JSON skips the run'),
@@ -101,6 +105,7 @@ export const CAPABILITIES: Record<TargetName, Record<Feature, Support>> = {
     'cron.macros': exact('expanded to their five fields'),
     'cron.sub-five-minutes': approx('GitHub runs scheduled workflows at most every 5 minutes'),
     timezone: exact('on.schedule timezone:'),
+    'timezone.host': approx('GitHub reads a schedule without timezone: in UTC, not in a host’s local time; set trigger.timezone'),
     'misfire.skip': approx('concurrency group: a fire time during a run waits and runs after it (at most one waits) instead of being dropped'),
     'misfire.catch_up': no('GitHub does not make up scheduled runs it missed'),
     'health-check': exact('a guard step runs curl on the runner; the run step is skipped, not failed'),
@@ -139,7 +144,7 @@ export function featuresUsed(ir: ActivityIR): Feature[] {
     if (s.daysOfMonth.some((i) => i.kind !== 'day') || s.daysOfWeek.some((i) => i.kind !== 'weekday')) f.push('cron.extensions');
     if (s.macro) f.push('cron.macros');
     if (subFiveMinutes(ir)) f.push('cron.sub-five-minutes');
-    if (ir.trigger.timezone) f.push('timezone');
+    f.push(ir.trigger.timezone ? 'timezone' : 'timezone.host');
     f.push(ir.trigger.misfire === 'catch_up' ? 'misfire.catch_up' : 'misfire.skip');
   }
   if (ir.probes.length > 0) f.push('health-check');
@@ -178,4 +183,12 @@ export function capabilityProblems(target: TargetName, ir: ActivityIR): TargetPr
     }
   }
   return problems;
+}
+
+/** The matrix as a Markdown table (README, `acore explain`): ✅ exact, ⚠️ approximated, ❌ unsupported. */
+export function capabilityTable(): string {
+  const targets = Object.keys(CAPABILITIES) as TargetName[];
+  const cell = (s: Support) => (s.level === 'exact' ? `✅ ${s.how}` : s.level === 'approximated' ? `⚠️ ${s.how}` : `❌ ${s.why}`);
+  const rows = FEATURES.map(({ feature, title }) => `| ${title} | ${targets.map((t) => cell(CAPABILITIES[t][feature]).replace(/\|/g, '\\|')).join(' | ')} |`);
+  return [`| feature | ${targets.join(' | ')} |`, `| --- | ${targets.map(() => '---').join(' | ')} |`, ...rows].join('\n');
 }

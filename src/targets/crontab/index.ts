@@ -159,16 +159,15 @@ function emitJob(ir: ActivityIR, trigger: CronTriggerIR, scriptDir: string, opti
  */
 function domField(s: CronTriggerIR['schedule']): string | undefined {
   const days = s.daysOfMonth.flatMap((i) => (i.kind === 'day' ? [i.day] : []));
-  if (days.length === 31) return '*';
-  if (s.domStar) return starStep(days, 1, 31);
-  return cronList(days, 1, 31);
+  if (s.domStar) return days.length === 31 ? '*' : starStep(days, 1, 31);
+  // Restricted, even when every day is listed: `1-31` is not `*` for the day rule.
+  return days.length === 31 ? '1-31' : cronList(days, 1, 31);
 }
 
 function dowField(s: CronTriggerIR['schedule']): string | undefined {
   const days = s.daysOfWeek.flatMap((i) => (i.kind === 'weekday' ? [i.weekday] : []));
-  if (days.length === 7) return '*';
-  if (s.dowStar) return starStep(days, 0, 6);
-  return cronList(days, 0, 6);
+  if (s.dowStar) return days.length === 7 ? '*' : starStep(days, 0, 6);
+  return days.length === 7 ? '0-6' : cronList(days, 0, 6);
 }
 
 /** `*`/n for a star-started field (cron's "unrestricted" marker), when the values are that series. */

@@ -38,9 +38,11 @@ export const githubTarget: Target = {
     const problems: TargetProblem[] = [];
     for (const ir of definitions) {
       if (!ir.targets.github) continue;
-      const found = [...capabilityProblems('github', ir), ...settingProblems(ir)];
+      const capabilities = capabilityProblems('github', ir);
+      const found = [...capabilities, ...settingProblems(ir)];
       let cron: string | undefined;
-      if (ir.trigger.kind === 'cron' && !found.some((p) => p.severity === 'error')) {
+      // Seconds and L/W/# are the matrix's to refuse; the day rule is this target's.
+      if (ir.trigger.kind === 'cron' && !capabilities.some((p) => p.severity === 'error')) {
         try {
           cron = cronLine(ir.trigger.schedule);
         } catch (e) {
@@ -111,12 +113,15 @@ function workflow(ir: ActivityIR, cron: string | undefined): string {
   const guard = guardStep(ir);
   const run = runStep(ir);
   const zone = trigger.kind === 'cron' ? (trigger.timezone ?? 'UTC, GitHub’s default (the definition names no time zone)') : undefined;
-  const header = yamlComment(generatedHeader(ir, 'github', [
-    `Needs on the runner: /bin/sh, coreutils, ${requiredTools(ir).join(', ')}.`,
-    trigger.kind === 'cron'
-      ? `Schedule: ${trigger.schedule.expression} in ${zone}; misfire_policy ${trigger.misfire}.`
-      : `Event: repository_dispatch ${trigger.eventType}${trigger.filters.length > 0 ? `, payload filters ${trigger.filters.map(([f, p]) => `${f}=${p}`).join(' ')}` : ''}.`,
-  ]));
+  const filters = trigger.kind === 'event' && trigger.filters.length > 0 ? `, payload filters ${trigger.filters.map(([f, p]) => `${f}=${p}`).join(' ')}` : '';
+  const header = yamlComment(
+    generatedHeader(ir, 'github', [
+      `Needs on the runner: /bin/sh, coreutils, ${requiredTools(ir).join(', ')}.`,
+      trigger.kind === 'cron'
+        ? `Schedule: ${trigger.schedule.expression} in ${zone}; misfire_policy ${trigger.misfire}.`
+        : `Event: repository_dispatch ${trigger.eventType}${filters}; a manual run (workflow_dispatch) has an empty payload.`,
+    ]),
+  );
   const runsOn = settings.runsOn ?? 'self-hosted';
   const content = template!({
     header,
@@ -132,10 +137,12 @@ function workflow(ir: ActivityIR, cron: string | undefined): string {
     guardNote: yamlComment(guardNote(ir)),
     guardEnv: envLines([...ins.env.map(([name, value]) => ({ name, value })), ...guard.env]),
     guardScript: guard.lines,
-    runNote: yamlComment(commentSafe(
-      `hold the lock for the whole run${ins.timeoutSeconds !== undefined ? `, stop it after ${ins.timeoutSeconds} s` : ''}; on_failure: ${ins.onFailure}` +
-        (ins.onFailure === 'log_and_continue' ? ' (a failure is a warning annotation; the workflow succeeds)' : ' (the job fails)'),
-    )),
+    runNote: yamlComment(
+      commentSafe(
+        `hold the lock for the whole run${ins.timeoutSeconds !== undefined ? `, stop it after ${ins.timeoutSeconds} s` : ''}; on_failure: ${ins.onFailure}` +
+          (ins.onFailure === 'log_and_continue' ? ' (a failure is a warning annotation; the workflow succeeds)' : ' (the job fails)'),
+      ),
+    ),
     continueOnError: ins.onFailure === 'log_and_continue',
     // A backstop only: timeout(1) stops the command first (SIGKILL 10 s after SIGTERM).
     timeoutMinutes: ins.timeoutSeconds === undefined ? undefined : Math.ceil(ins.timeoutSeconds / 60) + 1,

@@ -13,6 +13,7 @@ import Handlebars from 'handlebars';
 import type { ActivityIR, CronTriggerIR } from '../../compiler/ir.ts';
 import { guardScript, requiredTools, runScript, type ShellProgram, systemdFlavor } from '../shell/scripts.ts';
 import { type Artefact, commentSafe, generatedHeader, type Target, type TargetOptions, type TargetProblem } from '../target.ts';
+import { capabilityProblems } from '../capabilities.ts';
 import { InexpressibleSchedule, toOnCalendar } from './calendar.ts';
 import { environmentAssignment, type ExecWord, execCommand, specifierSafe } from './escape.ts';
 import serviceTemplate from '../../../templates/systemd/service.hbs';
@@ -31,6 +32,9 @@ export const systemdTarget: Target = {
     for (const ir of definitions) {
       const settings = ir.targets.systemd;
       if (!settings) continue;
+      const found = capabilityProblems('systemd', ir);
+      problems.push(...found);
+      if (found.some((p) => p.severity === 'error')) continue;
       const result = emitOne(ir, options);
       if ('problem' in result) problems.push(result.problem);
       else artefacts.push(...result.artefacts);
@@ -53,18 +57,7 @@ export function unitBaseName(ir: ActivityIR): string {
 }
 
 function emitOne(ir: ActivityIR, options: TargetOptions): { artefacts: Artefact[] } | { problem: TargetProblem } {
-  if (ir.trigger.kind !== 'cron') {
-    return {
-      problem: {
-        id: ir.id,
-        field: ['trigger', 'trigger_type'],
-        code: 'target-unsupported',
-        severity: 'error',
-        message: 'systemd timers cannot fire on events; this definition cannot be compiled for systemd',
-        help: 'list only the targets that can run it, e.g. `targets: { github: }`',
-      },
-    };
-  }
+  if (ir.trigger.kind !== 'cron') throw new Error('internal: event triggers are refused by the capability matrix');
   const trigger: CronTriggerIR = ir.trigger;
   let onCalendar: string[];
   try {
