@@ -56,6 +56,9 @@ afterAll(async () => {
 
 describe('crontab under a real cron daemon', () => {
   it('installs the jobs next to the user’s own lines and cron runs them', async () => {
+    // cron notices a changed crontab by its mtime, in whole seconds: a change within the second
+    // it last read the crontabs (here: at start-up) would go unseen until the next change.
+    await new Promise((r) => setTimeout(r, 1_200));
     const r = await acore();
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

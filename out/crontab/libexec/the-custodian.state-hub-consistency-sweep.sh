@@ -11,7 +11,7 @@ acore_fires() {
   acore_now=$(TZ='UTC' date '+%Y %m %d %H %M %w') || return 2
   set -- $acore_now; y=$1; mo=${2#0}; d=${3#0}; h=${4#0}; mi=${5#0}; wd=$6
   case " 0 15 30 45 " in *" $mi "*) ;; *) return 1 ;; esac
-  for acore_back in '1 hour' '30 minutes'; do [ "$(TZ='UTC' date -d "-$acore_back" '+%Y %m %d %H %M')" = "$y $2 $3 $4 $5" ] && return 1; done
+  for acore_back in '30 minutes' '1 hour' '2 hours'; do [ "$(TZ='UTC' date -d "-$acore_back" '+%Y %m %d %H %M')" = "$y $2 $3 $4 $5" ] && return 1; done
   return 0
 }
 acore_fires; case $? in 0) ;; 1) exit 0 ;; *) echo "acore: cannot read the time (date failed)" >&2; exit 1 ;; esac

@@ -26,9 +26,10 @@ export function scheduleCheck(s: CronSchedule, timezone?: string): string[] {
   member(s.months, 12, '$mo');
   body.push(...dayRule(s));
   if (timezone) {
-    // The second occurrence of an ambiguous local time (clocks going back 1 h, or 30 min on Lord Howe).
+    // The second occurrence of an ambiguous local time: clocks go back 1 h, 30 min (Lord
+    // Howe) or 2 h (Troll), so the same wall time 30 min, 1 h or 2 h ago means "seen it".
     body.push(
-      `for acore_back in '1 hour' '30 minutes'; do [ "$(${tz}date -d "-$acore_back" '+%Y %m %d %H %M')" = "$y $2 $3 $4 $5" ] && return 1; done`,
+      `for acore_back in '30 minutes' '1 hour' '2 hours'; do [ "$(${tz}date -d "-$acore_back" '+%Y %m %d %H %M')" = "$y $2 $3 $4 $5" ] && return 1; done`,
     );
   }
   body.push('return 0');
