@@ -1,0 +1,8 @@
+/** `acore next` — not written yet. */
+import { EXIT, type Io } from './main.ts';
+
+export async function nextCommand(...args: unknown[]): Promise<number> {
+  const io = args[args.length - 1] as Io;
+  io.stderr('acore: next is not implemented yet\n');
+  return EXIT.failed;
+}
