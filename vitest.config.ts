@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig, type Plugin } from 'vitest/config';
+// @ts-expect-error -- a plain .mjs build helper without types
+import { templateModule } from './scripts/hbs.mjs';
 
-// The bundle (scripts/build.mjs) inlines templates with esbuild's text loader; tests import the
-// TypeScript sources directly, so they need the same behaviour.
+// The bundle (scripts/build.mjs) precompiles templates; tests import the TypeScript sources
+// directly, so they need the same transformation.
 const hbsAsText: Plugin = {
-  name: 'hbs-as-text',
+  name: 'hbs-precompiled',
   load(id) {
     if (!id.endsWith('.hbs')) return null;
-    return `export default ${JSON.stringify(readFileSync(id, 'utf8'))};`;
+    return templateModule(readFileSync(id, 'utf8')) as string;
   },
 };
 

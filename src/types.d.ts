@@ -1,4 +1,5 @@
 declare module '*.hbs' {
-  const template: string;
-  export default template;
+  /** A precompiled handlebars template specification (scripts/hbs.mjs). */
+  const spec: import('./targets/templates.ts').TemplateSpec;
+  export default spec;
 }

@@ -11,8 +11,8 @@
  *   beside it, and only when all of them (and the new manifest) are on disk are they renamed
  *   into place; unchanged files are not touched at all.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import * as crypto from 'node:crypto';
+import { closeSync, type Dirent, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Artefact } from '../targets/target.ts';
 import { hasGeneratedMarker } from '../targets/target.ts';
@@ -53,11 +53,35 @@ export interface Plan {
 
 export class OutputError extends Error {}
 
-export const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+// crypto.hash (Node ≥ 20.12) is a one-shot, several times cheaper per small file than createHash.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+export const sha256 = (s: string): string => (oneShot ? oneShot('sha256', s, 'hex') : crypto.createHash('sha256').update(s, 'utf8').digest('hex'));
 
 type Entry = { kind: 'missing' } | { kind: 'file'; content: string } | { kind: 'symlink' } | { kind: 'other'; what: string };
 
-function inspect(path: string): Entry {
+/**
+ * Directory listings, read once per directory per plan: most output paths do not exist yet
+ * (a first compile) and need no lstat at all then.
+ */
+class Listing {
+  readonly #dirs = new Map<string, Map<string, Dirent> | null>();
+  has(path: string): boolean {
+    const dir = dirname(path);
+    let entries = this.#dirs.get(dir);
+    if (entries === undefined) {
+      try {
+        entries = new Map(readdirSync(dir, { withFileTypes: true }).map((d) => [d.name, d]));
+      } catch {
+        entries = null; // missing or unreadable: inspect() finds out which
+      }
+      this.#dirs.set(dir, entries);
+    }
+    return entries === null || entries.has(path.slice(dir.length + 1));
+  }
+}
+
+function inspect(path: string, listing?: Listing): Entry {
+  if (listing && !listing.has(path)) return { kind: 'missing' };
   let st;
   try {
     st = lstatSync(path);
@@ -111,9 +135,10 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
   const ours = (path: string, content: string) => hasGeneratedMarker(content) && recorded[path] === sha256(content);
 
   const wanted = new Map(artefacts.map((a) => [a.path, a]));
+  const listing = new Listing();
   const all = [...artefacts, { path: MANIFEST, content: manifestContent(target, artefacts), ids: [] as string[] }];
   for (const a of all) {
-    const entry = inspect(join(dir, a.path));
+    const entry = inspect(join(dir, a.path), listing);
     if (entry.kind === 'missing') plan.changes.push({ kind: 'create', path: a.path, content: a.content });
     else if (entry.kind === 'symlink') {
       plan.conflicts.push({ path: a.path, reason: 'is a symbolic link; acore never writes through one (remove it, or use --force to replace the link itself)' });
@@ -170,18 +195,24 @@ export function applyPlan(plan: Plan): Applied {
   }
 
   // Phase 1: every new file's bytes on disk under a temporary name (disk full → nothing changed).
+  // No fsync: rename is atomic for every reader and for a killed compile; a power cut is the
+  // file system's to order (ext4 and xfs flush data before a replacing rename).
   const temps: { tmp: string; final: string; change: Change }[] = [];
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tag = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  const made = new Set<string>([plan.dir]);
   try {
     for (const w of writes) {
       const final = join(plan.dir, w.path);
-      mkdirSync(dirname(final), { recursive: true });
-      const tmp = join(dirname(final), `.${w.path.split('/').pop()}.acore-tmp-${tag}`);
+      const parent = dirname(final);
+      if (!made.has(parent)) {
+        mkdirSync(parent, { recursive: true });
+        made.add(parent);
+      }
+      const tmp = join(parent, `.${w.path.split('/').pop()}.acore-tmp-${tag}`);
       temps.push({ tmp, final, change: w });
       const fd = openSync(tmp, 'wx', 0o644);
       try {
         writeSync(fd, w.content);
-        fsyncSync(fd);
       } finally {
         closeSync(fd);
       }

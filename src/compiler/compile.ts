@@ -29,7 +29,12 @@ export interface LoadResult {
 export function loadDefinitions(files: readonly (SourceFile & { name?: string })[]): LoadResult {
   const diagnostics: Diagnostic[] = [];
   const definitions: LoadedDefinition[] = [];
-  const seen = new Map<string, { file: string; range?: Diagnostic['range'] }>();
+  // First definition of each id; its position is only looked up when a duplicate appears.
+  const seen = new Map<string, LoadedDocument>();
+  const idRange = (d: LoadedDocument) => {
+    const r = nodeRange(nodeAt(d.doc, ['id']).node);
+    return r ? d.lines.range(r[0], r[1]) : undefined;
+  };
 
   for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     const loaded = loadFile(file);
@@ -41,22 +46,21 @@ export function loadDefinitions(files: readonly (SourceFile & { name?: string })
       if (!value) continue;
       const report = makeReporter(document, diagnostics);
 
-      const idNode = nodeAt(document.doc, ['id']).node;
-      const idRange = nodeRange(idNode);
-      const here = { file: file.path, range: idRange ? document.lines.range(idRange[0], idRange[1]) : undefined };
       const first = seen.get(value.id);
       if (first) {
-        const related = { message: `'${value.id}' is first defined here`, file: first.file, ...(first.range ? { range: first.range } : {}) };
+        const there = idRange(first);
+        const here = idRange(document);
+        const related = { message: `'${value.id}' is first defined here`, file: first.file.path, ...(there ? { range: there } : {}) };
         diagnostics.push({
           code: 'id-duplicate',
           severity: 'error',
-          message: `duplicate id '${value.id}' (also defined in ${first.file}${first.range ? `:${first.range.start.line}:${first.range.start.col}` : ''})`,
+          message: `duplicate id '${value.id}' (also defined in ${first.file.path}${there ? `:${there.start.line}:${there.start.col}` : ''})`,
           file: file.path,
-          ...(here.range ? { range: here.range } : {}),
+          ...(here ? { range: here } : {}),
           related: [related],
         });
       } else {
-        seen.set(value.id, here);
+        seen.set(value.id, document);
       }
 
       const source = file.name ?? file.path;

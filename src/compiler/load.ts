@@ -1,32 +1,101 @@
 /**
  * Stage 1: YAML text → documents that keep their source positions (YAML 1.2 core schema).
  * Every YAML problem in every document becomes a diagnostic; alias bombs are cut off.
+ *
+ * Two parsers, one meaning. `yaml` keeps positions for every node, which diagnostics need,
+ * but costs ~5× more than js-yaml; most files are valid and need no position at all. So a
+ * file is first read with js-yaml (CORE_SCHEMA = YAML 1.2's core schema, duplicate keys are
+ * errors) and, only when that succeeds without any alias, used as is; its position-keeping
+ * `yaml` document is then built the first time a diagnostic needs a position. Anything else
+ * (a syntax error, an alias, a parser disagreement) takes the `yaml` path, whose errors and
+ * alias limits are the reference.
  */
+import jsyaml from 'js-yaml';
 import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type Node, parseAllDocuments, visit } from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
 import { LineIndex, type SourceFile } from './source.ts';
 
 export interface LoadedDocument {
   file: SourceFile;
-  lines: LineIndex;
-  doc: Document.Parsed;
+  /** Line starts of the file (built on first use). */
+  readonly lines: LineIndex;
+  /** The document with positions (built on first use). */
+  readonly doc: Document.Parsed;
   /** Plain JS value of the document. */
   value: unknown;
   /** 0-based index of the document in its file (files may hold several, separated by `---`). */
   index: number;
 }
 
+const YAML_OPTIONS = { prettyErrors: false, uniqueKeys: true, strict: true, merge: false } as const;
+
+/** Lazily built per-file state shared by its documents. */
+class FileState {
+  #lines: LineIndex | undefined;
+  #docs: Document.Parsed[] | undefined;
+  constructor(readonly file: SourceFile) {}
+  get lines(): LineIndex {
+    return (this.#lines ??= new LineIndex(this.file.text));
+  }
+  get docs(): Document.Parsed[] {
+    return (this.#docs ??= parseAllDocuments(this.file.text, YAML_OPTIONS) as Document.Parsed[]);
+  }
+}
+
+function loadedDocument(state: FileState, value: unknown, index: number): LoadedDocument {
+  return {
+    file: state.file,
+    value,
+    index,
+    get lines() {
+      return state.lines;
+    },
+    get doc() {
+      const doc = state.docs[index];
+      if (!doc) throw new Error(`internal: parsers disagree on the documents of ${state.file.path}`);
+      return doc;
+    },
+  };
+}
+
+/** js-yaml's reading of a file, or undefined when the file needs the `yaml` path. */
+function fastValues(text: string): unknown[] | undefined {
+  const values: unknown[] = [];
+  try {
+    jsyaml.loadAll(text, (v) => values.push(v), { schema: jsyaml.CORE_SCHEMA });
+  } catch {
+    return undefined;
+  }
+  // An alias makes js-yaml share one object in several places; let `yaml` apply its limits.
+  const seen = new Set<object>();
+  const stack: unknown[] = [...values];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    if (seen.has(v)) return undefined;
+    seen.add(v);
+    stack.push(...(Array.isArray(v) ? v : Object.values(v)));
+  }
+  return values;
+}
+
 /** More aliases than this in one document is refused (billion-laughs style expansion). */
 const MAX_ALIASES = 50;
 
 export function loadFile(file: SourceFile): { documents: LoadedDocument[]; diagnostics: Diagnostic[] } {
+  const state = new FileState(file);
+  const fast = fastValues(file.text);
+  if (fast && fast.some((v) => v !== null && v !== undefined)) {
+    const documents = fast.flatMap((value, index) => (value === null || value === undefined ? [] : [loadedDocument(state, value, index)]));
+    return { documents, diagnostics: [] };
+  }
+
   const diagnostics: Diagnostic[] = [];
-  const lines = new LineIndex(file.text);
+  const lines = state.lines;
   const at = (pos: readonly [number, number] | undefined) => (pos ? lines.range(pos[0], pos[1]) : undefined);
   const documents: LoadedDocument[] = [];
 
-  const docs = parseAllDocuments(file.text, { prettyErrors: false, uniqueKeys: true, strict: true, merge: false });
-  const list = Array.isArray(docs) ? docs : [];
+  const list = state.docs;
   list.forEach((doc, index) => {
     let failed = false;
     for (const e of doc.errors) {
@@ -83,7 +152,7 @@ export function loadFile(file: SourceFile): { documents: LoadedDocument[]; diagn
       }
       return;
     }
-    documents.push({ file, lines, doc, value, index });
+    documents.push(loadedDocument(state, value, index));
   });
   if (list.length === 0 || (documents.length === 0 && diagnostics.length === 0)) {
     diagnostics.push({

@@ -12,7 +12,7 @@
  * CRON_TZ in Debian's cron) and the L/W/# extensions run the line on a superset of the fire
  * times and let the script's `acore_fires` keep exactly the right ones.
  */
-import Handlebars from 'handlebars';
+import { type Template, template } from '../templates.ts';
 import type { ActivityIR, CronTriggerIR } from '../../compiler/ir.ts';
 import { capabilityProblems } from '../capabilities.ts';
 import { scheduleCheck, supersetFields, cronList } from '../shell/schedule-check.ts';
@@ -23,8 +23,7 @@ import blockTemplate from '../../../templates/crontab/block.hbs';
 import crondTemplate from '../../../templates/crontab/crond.hbs';
 import jobTemplate from '../../../templates/crontab/job.sh.hbs';
 
-const compileTemplate = (source: string) => Handlebars.compile(source, { noEscape: true, strict: false });
-let templates: { block: HandlebarsTemplateDelegate; crond: HandlebarsTemplateDelegate; job: HandlebarsTemplateDelegate } | undefined;
+let templates: { block: Template; crond: Template; job: Template } | undefined;
 
 /** Skips and warnings go to syslog (cron would mail anything on stdout/stderr); failures to stderr, which cron mails. */
 function cronFlavor(name: string): Flavor {
@@ -39,7 +38,7 @@ function cronFlavor(name: string): Flavor {
 export const crontabTarget: Target = {
   name: 'crontab',
   emit(definitions, options) {
-    templates ??= { block: compileTemplate(blockTemplate), crond: compileTemplate(crondTemplate), job: compileTemplate(jobTemplate) };
+    templates ??= { block: template(blockTemplate), crond: template(crondTemplate), job: template(jobTemplate) };
     const form = options.crontab?.form ?? 'user';
     const scriptDir = options.crontab?.scriptDir ?? DEFAULT_SCRIPT_DIR[form];
     const artefacts: Artefact[] = [];

@@ -16,7 +16,7 @@
  * environment variable set by the step's `env:`, and every definition text written anywhere in
  * the file has each `${{` escaped (yaml.ts), so GitHub evaluates none of it.
  */
-import Handlebars from 'handlebars';
+import { type Template, template } from '../templates.ts';
 import type { ActivityIR } from '../../compiler/ir.ts';
 import { capabilityProblems } from '../capabilities.ts';
 import { requiredTools } from '../shell/scripts.ts';
@@ -28,12 +28,12 @@ import workflowTemplate from '../../../templates/github/workflow.hbs';
 
 export { githubFlavor } from './steps.ts';
 
-let template: HandlebarsTemplateDelegate | undefined;
+let workflowTemplateFn: Template | undefined;
 
 export const githubTarget: Target = {
   name: 'github',
   emit(definitions) {
-    template ??= Handlebars.compile(workflowTemplate, { noEscape: true, strict: true });
+    workflowTemplateFn ??= template(workflowTemplate);
     const artefacts: Artefact[] = [];
     const problems: TargetProblem[] = [];
     for (const ir of definitions) {
@@ -123,7 +123,7 @@ function workflow(ir: ActivityIR, cron: string | undefined): string {
     ]),
   );
   const runsOn = settings.runsOn ?? 'self-hosted';
-  const content = template!({
+  const content = workflowTemplateFn!({
     header,
     name: displayText(settings.workflowName ?? ir.title),
     schedule: cron === undefined ? undefined : { cron: yamlString(cron), timezone: trigger.kind === 'cron' && trigger.timezone ? literal(trigger.timezone) : undefined },

@@ -9,7 +9,7 @@
  * ExecStart= runs the command under the lock with the timeout and failure policy. Starting
  * <name>.service by hand is a normal run that the schedule will not overlap.
  */
-import Handlebars from 'handlebars';
+import { type Template, template } from '../templates.ts';
 import type { ActivityIR, CronTriggerIR } from '../../compiler/ir.ts';
 import { guardScript, requiredTools, runScript, type ShellProgram, systemdFlavor } from '../shell/scripts.ts';
 import { type Artefact, commentSafe, generatedHeader, type Target, type TargetOptions, type TargetProblem } from '../target.ts';
@@ -20,13 +20,12 @@ import serviceTemplate from '../../../templates/systemd/service.hbs';
 import timerTemplate from '../../../templates/systemd/timer.hbs';
 import triggerTemplate from '../../../templates/systemd/trigger.hbs';
 
-const compileTemplate = (source: string) => Handlebars.compile(source, { noEscape: true, strict: true });
-let templates: { timer: HandlebarsTemplateDelegate; service: HandlebarsTemplateDelegate; trigger: HandlebarsTemplateDelegate } | undefined;
+let templates: { timer: Template; service: Template; trigger: Template } | undefined;
 
 export const systemdTarget: Target = {
   name: 'systemd',
   emit(definitions, options) {
-    templates ??= { timer: compileTemplate(timerTemplate), service: compileTemplate(serviceTemplate), trigger: compileTemplate(triggerTemplate) };
+    templates ??= { timer: template(timerTemplate), service: template(serviceTemplate), trigger: template(triggerTemplate) };
     const artefacts: Artefact[] = [];
     const problems: TargetProblem[] = [];
     for (const ir of definitions) {
