@@ -1,16 +1,18 @@
 // Bundles the CLI and its dependencies into dist/ with esbuild, templates inlined as text,
 // command-only modules split into chunks loaded on demand (startup time is a feature).
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { templateModule } from './hbs.mjs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-rmSync(`${root}/dist`, { recursive: true, force: true });
+// Build beside dist/ and swap it in, so a CLI run (or test) during a rebuild never finds it half-written.
+const next = `dist.next-${process.pid}`;
+rmSync(`${root}/${next}`, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   entryPoints: { acore: 'src/cli/main.ts' },
-  outdir: 'dist',
+  outdir: next,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -35,3 +37,8 @@ await build({
   logLevel: 'warning',
   legalComments: 'none',
 });
+
+const old = `${root}/dist.old-${process.pid}`;
+if (existsSync(`${root}/dist`)) renameSync(`${root}/dist`, old);
+renameSync(`${root}/${next}`, `${root}/dist`);
+rmSync(old, { recursive: true, force: true });

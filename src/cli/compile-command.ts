@@ -13,6 +13,7 @@ import { EXIT, type Io } from './main.ts';
 import { type Applied, applyPlan, MANIFEST, OutputError, type Plan, planOutput } from './output.ts';
 import { formatDiagnostic, summary } from './report.ts';
 import { readDefinitions } from './sources.ts';
+import { type Timings, timingsFrom } from './timings.ts';
 
 export interface CompileOptions {
   targets: TargetName[];
@@ -82,11 +83,11 @@ export interface Prepared {
 }
 
 /** Read and compile; prints diagnostics. A number is an exit code (nothing to write). */
-export async function compileAndReport(opts: CompileOptions, io: Io): Promise<CompileResult | number> {
-  const read = readDefinitions(opts.definitions, io.cwd);
+export async function compileAndReport(opts: CompileOptions, io: Io, timings?: Timings): Promise<CompileResult | number> {
+  const read = timings ? timings.measure('read', () => readDefinitions(opts.definitions, io.cwd)) : readDefinitions(opts.definitions, io.cwd);
   const texts = new Map(read.files.map((f) => [f.path, f.text]));
   const targets = await Promise.all(opts.targets.map(loadTarget));
-  const result = compile(read.files, targets, targetOptions(opts));
+  const result = compile(read.files, targets, targetOptions(opts), timings?.measure);
   const diagnostics = [...read.diagnostics, ...result.diagnostics];
   printDiagnostics(diagnostics, texts, io);
   if (hasErrors(diagnostics)) {
@@ -97,8 +98,8 @@ export async function compileAndReport(opts: CompileOptions, io: Io): Promise<Co
 }
 
 /** Read, compile and plan every target: everything before the first write. A number is an exit code. */
-export async function prepare(opts: CompileOptions, outDir: (t: TargetName) => string, io: Io): Promise<Prepared | number> {
-  const result = await compileAndReport(opts, io);
+export async function prepare(opts: CompileOptions, outDir: (t: TargetName) => string, io: Io, timings?: Timings): Promise<Prepared | number> {
+  const result = await compileAndReport(opts, io, timings);
   if (typeof result === 'number') return result;
   const plans: TargetPlan[] = [];
   for (const target of opts.targets) {
@@ -107,7 +108,8 @@ export async function prepare(opts: CompileOptions, outDir: (t: TargetName) => s
     const display = shown.startsWith('..') ? dir : shown;
     try {
       const artefacts = result.artefacts.filter((a) => a.target === target);
-      plans.push({ target, display, plan: planOutput(dir, target, artefacts, { force: Boolean(opts.force) }) });
+      const plan = timings ? timings.measure('plan', () => planOutput(dir, target, artefacts, { force: Boolean(opts.force) })) : planOutput(dir, target, artefacts, { force: Boolean(opts.force) });
+      plans.push({ target, display, plan });
     } catch (e) {
       if (!(e instanceof OutputError)) throw e;
       io.stderr(`${display}: error[io-write]: ${e.message}\n`);
@@ -168,7 +170,16 @@ export function outDirs(opts: Pick<CompileOptions, 'targets' | 'out'>, cwd: stri
 }
 
 export async function compileCommand(opts: CompileOptions, io: Io): Promise<number> {
-  const p = await prepare(opts, outDirs(opts, io.cwd), io);
+  const timings = timingsFrom(io.env);
+  try {
+    return await compileWith(opts, io, timings);
+  } finally {
+    timings?.save();
+  }
+}
+
+async function compileWith(opts: CompileOptions, io: Io, timings: Timings | undefined): Promise<number> {
+  const p = await prepare(opts, outDirs(opts, io.cwd), io, timings);
   if (typeof p === 'number') return p;
   if (opts.check) {
     let drift = 0;
@@ -180,7 +191,7 @@ export async function compileCommand(opts: CompileOptions, io: Io): Promise<numb
     }
     return EXIT.ok;
   }
-  const applied = write(p, opts, io);
+  const applied = timings ? timings.measure('write', () => write(p, opts, io)) : write(p, opts, io);
   if (typeof applied === 'number') return applied;
   reportApplied(p, applied, io);
   return EXIT.ok;

@@ -25,8 +25,13 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
 }
 
+/** Pipeline stages, for callers that time them (the CLI's ACORE_TIMINGS; compile itself has no clock). */
+export type Stage = 'load' | 'validate' | 'lower' | 'emit';
+export type Measure = <T>(stage: Stage, run: () => T) => T;
+const untimed: Measure = (_stage, run) => run();
+
 /** Load, validate and lower every definition. `name` of each file is its stable display name. */
-export function loadDefinitions(files: readonly (SourceFile & { name?: string })[]): LoadResult {
+export function loadDefinitions(files: readonly (SourceFile & { name?: string })[], measure: Measure = untimed): LoadResult {
   const diagnostics: Diagnostic[] = [];
   const definitions: LoadedDefinition[] = [];
   // First definition of each id; its position is only looked up when a duplicate appears.
@@ -37,10 +42,10 @@ export function loadDefinitions(files: readonly (SourceFile & { name?: string })
   };
 
   for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
-    const loaded = loadFile(file);
+    const loaded = measure('load', () => loadFile(file));
     diagnostics.push(...loaded.diagnostics);
     for (const document of loaded.documents) {
-      const validated = validateDocument(document);
+      const validated = measure('validate', () => validateDocument(document));
       diagnostics.push(...validated.diagnostics);
       const value = validated.value;
       if (!value) continue;
@@ -64,7 +69,7 @@ export function loadDefinitions(files: readonly (SourceFile & { name?: string })
       }
 
       const source = file.name ?? file.path;
-      const ir = lowerDefinition(value, document.index > 0 ? `${source} (document ${document.index + 1})` : source, report);
+      const ir = measure('lower', () => lowerDefinition(value, document.index > 0 ? `${source} (document ${document.index + 1})` : source, report));
       if (ir && !first) definitions.push({ ir, document, enabled: value.enabled });
     }
   }
@@ -77,22 +82,29 @@ export interface CompileResult {
   definitions: ActivityIR[];
 }
 
-export function compile(files: readonly (SourceFile & { name?: string })[], targets: readonly Target[], options: TargetOptions): CompileResult {
-  const loaded = loadDefinitions(files);
-  return emit(loaded, targets, options);
+export function compile(
+  files: readonly (SourceFile & { name?: string })[],
+  targets: readonly Target[],
+  options: TargetOptions,
+  measure: Measure = untimed,
+): CompileResult {
+  const loaded = loadDefinitions(files, measure);
+  return emit(loaded, targets, options, measure);
 }
 
 /** Runs the targets over loaded definitions and maps their problems back to source positions. */
-export function emit(loaded: LoadResult, targets: readonly Target[], options: TargetOptions): CompileResult {
+export function emit(loaded: LoadResult, targets: readonly Target[], options: TargetOptions, measure: Measure = untimed): CompileResult {
   const diagnostics = [...loaded.diagnostics];
   const active = loaded.definitions.filter((d) => d.enabled);
   const byId = new Map(active.map((d) => [d.ir.id, d]));
   let artefacts: Artefact[] = [];
 
   for (const target of targets) {
-    const out = target.emit(
-      active.map((d) => d.ir).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
-      options,
+    const out = measure('emit', () =>
+      target.emit(
+        active.map((d) => d.ir).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+        options,
+      ),
     );
     for (const p of out.problems) {
       const def = byId.get(p.id);

@@ -20,17 +20,32 @@ function cEscape(ch: string): string {
   return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
 }
 
+const SPECIAL = {
+  "'": { dollar: /[\\'$%\u0000-\u001f\u007f]/g, plain: /[\\'%\u0000-\u001f\u007f]/g },
+  '"': { dollar: /[\\"$%\u0000-\u001f\u007f]/g, plain: /[\\"%\u0000-\u001f\u007f]/g },
+} as const;
+
+function escapeChar(ch: string): string {
+  if (ch === '\\') return '\\\\';
+  if (ch === "'" || ch === '"') return `\\${ch}`;
+  if (ch === '$') return '$$';
+  if (ch === '%') return '%%';
+  return cEscape(ch);
+}
+
 function escapeBody(value: string, quote: "'" | '"', dollar: boolean): string {
-  let out = '';
-  for (const ch of value) {
-    if (ch === '\\') out += '\\\\';
-    else if (ch === quote) out += `\\${quote}`;
-    else if (ch === '$' && dollar) out += '$$';
-    else if (ch === '%') out += '%%';
-    else if (CONTROL.test(ch)) out += cEscape(ch);
-    else out += ch;
+  return value.replace(SPECIAL[quote][dollar ? 'dollar' : 'plain'], escapeChar);
+}
+
+// Script statements are acore's own fixed text, shared by most units: escape each once.
+const statementCache = new Map<string, string>();
+function escapeStatement(statement: string): string {
+  let escaped = statementCache.get(statement);
+  if (escaped === undefined) {
+    escaped = escapeBody(statement, "'", true);
+    statementCache.set(statement, escaped);
   }
-  return out;
+  return escaped;
 }
 
 /** One word of an Exec*= line: single-quoted unless the value holds a single quote. */
@@ -66,7 +81,7 @@ export function execCommand(words: readonly ExecWord[]): string {
     if (typeof w === 'string') parts.push(execArg(w));
     else if ('raw' in w) parts.push(w.raw);
     else {
-      const body = w.statements.map((s) => escapeBody(s, "'", true));
+      const body = w.statements.map(escapeStatement);
       if (body.some((s) => s.includes("'"))) throw new Error('internal: script statements must not contain single quotes');
       parts.push(`'\\\n${body.map((s) => `${INDENT}${INDENT}${s}`).join('; \\\n')}'`);
     }

@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+// `npm run bench`: acore at fleet scale, as whole processes, on tmpfs.
+//
+// For N definitions (realistic and mixed: schedules, zones, probes, rules, policies) and each
+// target (and all together): a full compile into an empty folder and a no-change recompile.
+// Reports the median wall time over several runs, the cost per definition, peak RSS and the
+// split between reading, load/validate/lower, emit, plan and write (ACORE_TIMINGS), and
+// writes the table to bench/results/latest.md and .json.
+//
+//   node bench/run.mjs [--sizes 1,100,1000,10000] [--targets systemd,crontab,github,all] [--runs N]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin', 'acore.js');
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const sizes = arg('sizes', '1,100,1000,10000').split(',').map(Number);
+const targets = arg('targets', 'systemd,crontab,github,all').split(',');
+const runsFor = (n) => Number(arg('runs', n >= 10000 ? 3 : n >= 1000 ? 5 : 7));
+const base = existsSync('/dev/shm') ? '/dev/shm/acore-bench' : join(tmpdir(), 'acore-bench');
+
+/** The reference peer, measured on this machine class (issue 7): systemd-cron's generators. */
+const PEERS = {
+  'systemd-cron C++ generator': { 1: 3.4, 1000: 76, 10000: 702 },
+  'Debian systemd-cron Python generator': { 1: 44, 1000: 201, 10000: 2017 },
+};
+
+// A small deterministic PRNG, so every machine benchmarks the same definitions.
+function prng(seed) {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+
+const CRONS = ['*/15 * * * *', '0 3 * * *', '30 2 * * 1-5', '0 */6 * * *', '15 4 1,15 * *', '0 9 * * mon#1', '0 0 L * *', '5 0 * 8 *', '0 22 * * 1-5', '@hourly', '23 0-20/2 * * *', '0 0,12 1 */2 *'];
+const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', undefined];
+
+function definition(i, rand) {
+  const pick = (xs) => xs[Math.floor(rand() * xs.length)];
+  const zone = pick(ZONES);
+  const probe = rand() < 0.6;
+  const lines = [
+    `id: fleet.team-${i % 97}.job-${i}`,
+    `description: Fleet job ${i}. Generated for the benchmark.`,
+    'trigger:',
+    '  trigger_type: cron',
+    `  cron_expression: "${pick(CRONS)}"`,
+    ...(zone ? [`  timezone: ${zone}`] : []),
+    `  misfire_policy: ${rand() < 0.7 ? 'skip' : 'catch_up'}`,
+  ];
+  if (probe) {
+    lines.push('context:', '  - kind: http_get', `    url: http://127.0.0.1:${8000 + (i % 7)}/state/health`, '    bind: hub', `    timeout_seconds: ${1 + (i % 5)}`);
+    lines.push('rule:', '  when:', `    - "hub.status == 'ok'${rand() < 0.3 ? ' && hub.queue < 10' : ''}"`);
+  }
+  lines.push(
+    'instruction:',
+    '  kind: shell',
+    `  cmd: cd /srv/team-${i % 97} && ./bin/job --id ${i} --since "$(date +%F)" 2>&1`,
+    `  on_failure: ${rand() < 0.5 ? 'fail' : 'log_and_continue'}`,
+  );
+  if (rand() < 0.5) lines.push(`  timeout_seconds: ${60 * (1 + (i % 30))}`);
+  if (rand() < 0.4) lines.push('  env:', `    TEAM: team-${i % 97}`, `    LEVEL: "${i % 3}"`);
+  return `${lines.join('\n')}\n`;
+}
+
+function generate(n) {
+  const dir = join(base, `n${n}`, 'definitions');
+  if (existsSync(join(dir, '.complete'))) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const rand = prng(n * 7919 + 1);
+  for (let i = 0; i < n; i++) {
+    const sub = join(dir, `team-${i % 97}`);
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, `job-${i}.yaml`), definition(i, rand));
+  }
+  writeFileSync(join(dir, '.complete'), '');
+  return dir;
+}
+
+function runOnce(args) {
+  const timings = join(base, `timings-${process.pid}.json`);
+  rmSync(timings, { force: true });
+  const t = performance.now();
+  const r = spawnSync(process.execPath, [bin, ...args], { env: { ...process.env, ACORE_TIMINGS: timings }, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const wall = performance.now() - t;
+  if (r.status !== 0) throw new Error(`acore ${args.join(' ')} exited ${r.status}:\n${r.stderr.slice(0, 2000)}`);
+  const data = existsSync(timings) ? JSON.parse(readFileSync(timings, 'utf8')) : { stages: {} };
+  return { wall, ...data };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function measure(n, target) {
+  const defs = generate(n);
+  const out = join(base, `n${n}`, `out-${target}`);
+  const full = [];
+  const again = [];
+  for (let r = 0; r < runsFor(n); r++) {
+    rmSync(out, { recursive: true, force: true });
+    full.push(runOnce(['compile', '--target', target, '--definitions', defs, '--out', out]));
+    again.push(runOnce(['compile', '--target', target, '--definitions', defs, '--out', out]));
+  }
+  const summarize = (rs) => {
+    const m = median(rs.map((r) => r.wall));
+    const mid = rs.find((r) => r.wall === m) ?? rs[0];
+    return { wallMs: m, perDefinitionUs: (m * 1000) / n, maxRssMb: Math.max(...rs.map((r) => r.maxRssKb ?? 0)) / 1024, stages: mid.stages };
+  };
+  return { n, target, full: summarize(full), noChange: summarize(again) };
+}
+
+function coldValidate() {
+  const defs = generate(1);
+  const walls = [];
+  for (let r = 0; r < 9; r++) walls.push(runOnce(['validate', '--definitions', defs, '--target', 'systemd']).wall);
+  return median(walls);
+}
+
+const results = [];
+const fmt = (x, d = 0) => x.toFixed(d);
+console.log(`acore benchmark — node ${process.version}, ${cpus().length} cores, output on ${base}`);
+for (const n of sizes) {
+  for (const target of targets) {
+    const r = measure(n, target);
+    results.push(r);
+    const s = r.full.stages;
+    console.log(
+      `${String(n).padStart(6)} ${target.padEnd(8)} full ${fmt(r.full.wallMs).padStart(6)} ms (${fmt(r.full.perDefinitionUs).padStart(6)} µs/def, ${fmt(r.full.maxRssMb)} MB)  ` +
+        `no-change ${fmt(r.noChange.wallMs).padStart(6)} ms  [read ${fmt(s.read ?? 0)} load ${fmt(s.load ?? 0)} validate ${fmt(s.validate ?? 0)} lower ${fmt(s.lower ?? 0)} emit ${fmt(s.emit ?? 0)} plan ${fmt(s.plan ?? 0)} write ${fmt(s.write ?? 0)}]`,
+    );
+  }
+}
+const validateMs = coldValidate();
+console.log(`one definition, cold \`acore validate\`: ${fmt(validateMs)} ms`);
+
+const rows = results.map((r) => {
+  const s = r.full.stages;
+  const split = ['read', 'load', 'validate', 'lower', 'emit', 'plan', 'write'].map((k) => fmt(s[k] ?? 0)).join(' / ');
+  return `| ${r.n} | ${r.target} | ${fmt(r.full.wallMs)} | ${fmt(r.full.perDefinitionUs)} | ${fmt(r.noChange.wallMs)} | ${fmt(r.full.maxRssMb)} | ${split} |`;
+});
+const peerRows = Object.entries(PEERS).map(([name, v]) => `| ${name} | ${v[1]} ms | ${v[1000]} ms | ${v[10000]} ms |`);
+const md = [
+  '# acore benchmark',
+  '',
+  `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), output on \`${base}\` (tmpfs). Median wall time of the whole \`acore\` process over several runs; the split is from \`ACORE_TIMINGS\` of the median run (ms). Regenerate with \`npm run bench\`.`,
+  '',
+  '| definitions | target | full compile (ms) | per definition (µs) | no-change recompile (ms) | peak RSS (MB) | read / load / validate / lower / emit / plan / write (ms) |',
+  '| ---: | --- | ---: | ---: | ---: | ---: | --- |',
+  ...rows,
+  '',
+  `One definition, cold \`acore validate\`: **${fmt(validateMs)} ms**.`,
+  '',
+  'The peer (issue 7), measured on this machine class, output on tmpfs:',
+  '',
+  '| peer | 1 job | 1,000 jobs | 10,000 jobs |',
+  '| --- | ---: | ---: | ---: |',
+  ...peerRows,
+  '',
+].join('\n');
+mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+writeFileSync(join(root, 'bench', 'results', 'latest.md'), md);
+writeFileSync(join(root, 'bench', 'results', 'latest.json'), `${JSON.stringify({ node: process.version, cores: cpus().length, validateMs, results }, null, 2)}\n`);
+console.log(`\nwrote bench/results/latest.md and latest.json`);

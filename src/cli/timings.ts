@@ -1,0 +1,35 @@
+/**
+ * ACORE_TIMINGS=<file>: where a compile spends its time, for the benchmark (bench/run.mjs).
+ * Stages: read (definitions from disk), load/validate/lower (the compiler), emit (targets),
+ * plan (compare with the output directory), write; plus peak RSS. Written as JSON at exit.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Measure, Stage } from '../compiler/compile.ts';
+
+export type CliStage = Stage | 'read' | 'plan' | 'write';
+
+export class Timings {
+  readonly ms: Partial<Record<CliStage, number>> = {};
+  readonly #started = performance.now();
+  constructor(readonly file: string) {}
+
+  measure: Measure & (<T>(stage: CliStage, run: () => T) => T) = <T>(stage: CliStage, run: () => T): T => {
+    const t = performance.now();
+    try {
+      return run();
+    } finally {
+      this.ms[stage] = (this.ms[stage] ?? 0) + performance.now() - t;
+    }
+  };
+
+  save(): void {
+    const total = performance.now() - this.#started;
+    const round = (n: number) => Math.round(n * 100) / 100;
+    const stages = Object.fromEntries(Object.entries(this.ms).map(([k, v]) => [k, round(v)]));
+    writeFileSync(this.file, `${JSON.stringify({ stages, commandMs: round(total), maxRssKb: process.resourceUsage().maxRSS })}\n`);
+  }
+}
+
+export function timingsFrom(env: Record<string, string | undefined>): Timings | undefined {
+  return env.ACORE_TIMINGS ? new Timings(env.ACORE_TIMINGS) : undefined;
+}
