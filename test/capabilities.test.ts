@@ -37,6 +37,7 @@ const USES: Record<Feature, string> = {
   'cron.sub-five-minutes': base(cron('*/2 * * * *')),
   timezone: base(cron('0 3 * * *', '  timezone: Europe/Berlin\n')),
   'timezone.host': base(cron('0 3 * * *')),
+  'timezone.dst': base(cron('0 3 * * *', '  timezone: America/New_York\n')),
   'misfire.skip': base(cron('0 3 * * *', '  misfire_policy: skip\n')),
   'misfire.catch_up': base(cron('0 3 * * *', '  misfire_policy: catch_up\n')),
   'health-check': base(cron('0 3 * * *'), PROBE),

@@ -6,6 +6,7 @@
  */
 import type { ActivityIR, TargetName } from '../compiler/ir.ts';
 import type { TargetProblem } from './target.ts';
+import { hasDaylightSaving } from './zones.ts';
 
 export type Feature =
   | 'cron'
@@ -15,6 +16,7 @@ export type Feature =
   | 'cron.sub-five-minutes'
   | 'timezone'
   | 'timezone.host'
+  | 'timezone.dst'
   | 'misfire.skip'
   | 'misfire.catch_up'
   | 'health-check'
@@ -40,6 +42,7 @@ export const FEATURES: { feature: Feature; title: string; field: (string | numbe
   { feature: 'cron.sub-five-minutes', title: 'fires more often than every 5 minutes', field: ['trigger', 'cron_expression'] },
   { feature: 'timezone', title: 'trigger.timezone', field: ['trigger', 'timezone'] },
   { feature: 'timezone.host', title: 'no trigger.timezone (the host’s local time)', field: ['trigger', 'cron_expression'] },
+  { feature: 'timezone.dst', title: 'a time zone with daylight saving time', field: ['trigger', 'timezone'] },
   { feature: 'misfire.skip', title: 'misfire_policy: skip', field: ['trigger', 'misfire_policy'] },
   { feature: 'misfire.catch_up', title: 'misfire_policy: catch_up', field: ['trigger', 'misfire_policy'] },
   { feature: 'health-check', title: 'context probes (http_get)', field: ['context'] },
@@ -66,6 +69,7 @@ export const CAPABILITIES: Record<TargetName, Record<Feature, Support>> = {
     'cron.sub-five-minutes': exact('AccuracySec=1s'),
     timezone: exact('OnCalendar=… <zone>; a nonexistent local time is skipped, an ambiguous one fires once'),
     'timezone.host': exact('OnCalendar= without a zone reads the host’s local time, as cron does'),
+    'timezone.dst': exact('a local time that does not exist is skipped; an ambiguous one fires once (the first)'),
     'misfire.skip': exact('the timer starts a trigger unit that starts the job only if it is not already running'),
     'misfire.catch_up': exact('Persistent=true: one run for the missed fire times when the timer is back'),
     'health-check': exact('ExecCondition= runs curl; unreachable, HTTP error, timeout or non-JSON skips the run'),
@@ -86,6 +90,7 @@ export const CAPABILITIES: Record<TargetName, Record<Feature, Support>> = {
     'cron.sub-five-minutes': exact('cron runs every minute if asked'),
     timezone: exact('no CRON_TZ (Debian cron has none): the line runs each quarter hour that could match, the job script checks the time in the zone (nonexistent times skipped, ambiguous ones once)'),
     'timezone.host': exact('cron reads the host’s local time'),
+    'timezone.dst': exact('acore_fires skips a local time that does not exist and runs an ambiguous one once (the first), as systemd does'),
     'misfire.skip': exact('flock -n: a fire time while a run holds the lock is dropped (cron never queues)'),
     'misfire.catch_up': no('cron does not run jobs missed while the machine was off (anacron would)'),
     'health-check': exact('the job script runs curl first; unreachable, HTTP error, timeout or non-JSON skips the run'),
@@ -105,6 +110,7 @@ export const CAPABILITIES: Record<TargetName, Record<Feature, Support>> = {
     'cron.macros': exact('expanded to their five fields'),
     'cron.sub-five-minutes': approx('GitHub runs scheduled workflows at most every 5 minutes'),
     timezone: exact('on.schedule timezone:'),
+    'timezone.dst': approx('GitHub runs a local time skipped by a daylight-saving change at the next valid time (documented), where systemd and cron skip it'),
     'timezone.host': approx('GitHub reads a schedule without timezone: in UTC, not in a host’s local time; set trigger.timezone'),
     'misfire.skip': approx('concurrency group: a fire time during a run waits and runs after it (at most one waits) instead of being dropped'),
     'misfire.catch_up': no('GitHub does not make up scheduled runs it missed'),
@@ -145,6 +151,7 @@ export function featuresUsed(ir: ActivityIR): Feature[] {
     if (s.macro) f.push('cron.macros');
     if (subFiveMinutes(ir)) f.push('cron.sub-five-minutes');
     f.push(ir.trigger.timezone ? 'timezone' : 'timezone.host');
+    if (ir.trigger.timezone && hasDaylightSaving(ir.trigger.timezone)) f.push('timezone.dst');
     f.push(ir.trigger.misfire === 'catch_up' ? 'misfire.catch_up' : 'misfire.skip');
   }
   if (ir.probes.length > 0) f.push('health-check');

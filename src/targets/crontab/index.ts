@@ -15,6 +15,7 @@
 import { type Template, template } from '../templates.ts';
 import type { ActivityIR, CronTriggerIR } from '../../compiler/ir.ts';
 import { capabilityProblems } from '../capabilities.ts';
+import { hasDaylightSaving } from '../zones.ts';
 import { scheduleCheck, supersetFields, cronList } from '../shell/schedule-check.ts';
 import { type Flavor, guardScript, requiredTools, runScript } from '../shell/scripts.ts';
 import { shQuote } from '../shell/quote.ts';
@@ -74,15 +75,6 @@ export const crontabTarget: Target = {
     return { artefacts, problems };
   },
 };
-
-/** Whether a zone's UTC offset changes during the year (checked over fixed years, so output is stable). */
-function hasDaylightSaving(zone: string): boolean {
-  const offset = (t: number) => new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).format(t).split(' ').pop();
-  for (let year = 2020; year <= 2030; year++) {
-    if (offset(Date.UTC(year, 0, 15)) !== offset(Date.UTC(year, 6, 15))) return true;
-  }
-  return false;
-}
 
 /** /etc/cron.d names: letters, digits, `_` and `-` only (run-parts(8)); `acore-` marks ours. */
 export function crondName(id: string): string {
