@@ -1,11 +1,31 @@
 // Bundles the CLI and its dependencies into dist/ with esbuild, templates inlined as text,
 // command-only modules split into chunks loaded on demand (startup time is a feature).
 import { build } from 'esbuild';
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { templateModule } from './hbs.mjs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+// A fingerprint of everything that decides what acore generates (its sources, templates and
+// locked dependencies): the incremental compile (src/cli/incremental.ts) trusts a previous
+// result only when it was made by the same build.
+function fingerprint() {
+  const hash = createHash('sha256');
+  const walk = (dir) => {
+    for (const e of readdirSync(join(root, dir), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const rel = `${dir}/${e.name}`;
+      if (e.isDirectory()) walk(rel);
+      else hash.update(`${rel}\0`).update(readFileSync(join(root, rel))).update('\0');
+    }
+  };
+  walk('src');
+  walk('templates');
+  hash.update(readFileSync(join(root, 'package-lock.json')));
+  return hash.digest('hex').slice(0, 16);
+}
 // Build beside dist/ and swap it in, so a CLI run (or test) during a rebuild never finds it half-written.
 const next = `dist.next-${process.pid}`;
 rmSync(`${root}/${next}`, { recursive: true, force: true });
@@ -23,6 +43,7 @@ await build({
   external: ['ts-morph'],
   minify: true,
   keepNames: true,
+  define: { __ACORE_BUILD__: JSON.stringify(fingerprint()) },
   // CommonJS dependencies (commander, handlebars) require() node built-ins.
   banner: { js: "import{createRequire as __acoreCreateRequire}from'node:module';const require=__acoreCreateRequire(import.meta.url);" },
   plugins: [

@@ -12,7 +12,8 @@ import { DEFAULT_SCRIPT_DIR, type Target, type TargetOptions } from '../targets/
 import { EXIT, type Io } from './main.ts';
 import { type Applied, applyPlan, MANIFEST, OutputError, type Plan, planOutput } from './output.ts';
 import { formatDiagnostic, summary } from './report.ts';
-import { readDefinitions } from './sources.ts';
+import { type ReadResult, readDefinitions } from './sources.ts';
+import { BUILD, inputsHash, remember, unchangedSince } from './incremental.ts';
 import { type Timings, timingsFrom } from './timings.ts';
 
 export interface CompileOptions {
@@ -83,8 +84,8 @@ export interface Prepared {
 }
 
 /** Read and compile; prints diagnostics. A number is an exit code (nothing to write). */
-export async function compileAndReport(opts: CompileOptions, io: Io, timings?: Timings): Promise<CompileResult | number> {
-  const read = timings ? timings.measure('read', () => readDefinitions(opts.definitions, io.cwd)) : readDefinitions(opts.definitions, io.cwd);
+export async function compileAndReport(opts: CompileOptions, io: Io, timings?: Timings, preread?: ReadResult): Promise<CompileResult | number> {
+  const read = preread ?? (timings ? timings.measure('read', () => readDefinitions(opts.definitions, io.cwd)) : readDefinitions(opts.definitions, io.cwd));
   const texts = new Map(read.files.map((f) => [f.path, f.text]));
   const targets = await Promise.all(opts.targets.map(loadTarget));
   const result = compile(read.files, targets, targetOptions(opts), timings?.measure);
@@ -98,8 +99,8 @@ export async function compileAndReport(opts: CompileOptions, io: Io, timings?: T
 }
 
 /** Read, compile and plan every target: everything before the first write. A number is an exit code. */
-export async function prepare(opts: CompileOptions, outDir: (t: TargetName) => string, io: Io, timings?: Timings): Promise<Prepared | number> {
-  const result = await compileAndReport(opts, io, timings);
+export async function prepare(opts: CompileOptions, outDir: (t: TargetName) => string, io: Io, timings?: Timings, preread?: ReadResult): Promise<Prepared | number> {
+  const result = await compileAndReport(opts, io, timings, preread);
   if (typeof result === 'number') return result;
   const plans: TargetPlan[] = [];
   for (const target of opts.targets) {
@@ -147,13 +148,18 @@ export function write(p: Prepared, opts: { force?: boolean }, io: Io): Map<Targe
   return applied;
 }
 
+/** More changed files than this are summarised. */
+const LIST_LIMIT = 200;
+
 export function reportApplied(p: Prepared, applied: Map<TargetName, Applied>, io: Io): void {
   for (const { target, display } of p.plans) {
     const a = applied.get(target);
     if (!a) continue;
-    for (const f of a.created) io.stdout(`created ${join(display, f)}\n`);
-    for (const f of a.updated) io.stdout(`updated ${join(display, f)}\n`);
-    for (const f of a.removed) io.stdout(`removed ${join(display, f)}\n`);
+    // Every changed file by name, up to a screenful; a fleet-sized first compile gets the counts.
+    const changed = [...a.created.map((f) => `created ${join(display, f)}`), ...a.updated.map((f) => `updated ${join(display, f)}`), ...a.removed.map((f) => `removed ${join(display, f)}`)];
+    const shown = changed.length > LIST_LIMIT ? changed.slice(0, LIST_LIMIT - 1) : changed;
+    if (shown.length > 0) io.stdout(`${shown.join('\n')}\n`);
+    if (shown.length < changed.length) io.stdout(`… and ${changed.length - shown.length} more\n`);
     const compiled = new Set(p.result.artefacts.filter((x) => x.target === target).flatMap((x) => x.ids)).size;
     io.stdout(
       `${target}: ${compiled} definition${compiled === 1 ? '' : 's'} → ${display}: ` +
@@ -179,7 +185,23 @@ export async function compileCommand(opts: CompileOptions, io: Io): Promise<numb
 }
 
 async function compileWith(opts: CompileOptions, io: Io, timings: Timings | undefined): Promise<number> {
-  const p = await prepare(opts, outDirs(opts, io.cwd), io, timings);
+  const dirOf = outDirs(opts, io.cwd);
+  // The no-change fast path (src/cli/incremental.ts): same build, options and definition texts,
+  // and every file as the last compile left it → nothing to parse, generate or write.
+  let read: ReadResult | undefined;
+  const inputs = (t: TargetName, r: ReadResult) => inputsHash([t, JSON.stringify(targetOptions(opts))], r.files);
+  if (!opts.check && !opts.force && BUILD) {
+    read = timings ? timings.measure('read', () => readDefinitions(opts.definitions, io.cwd)) : readDefinitions(opts.definitions, io.cwd);
+    const r = read;
+    if (!hasErrors(r.diagnostics) && opts.targets.every((t) => unchangedSince(dirOf(t), inputs(t, r), io.env))) {
+      for (const t of opts.targets) {
+        const shown = relative(io.cwd, dirOf(t)) || '.';
+        io.stdout(`${t}: ${shown.startsWith('..') ? dirOf(t) : shown} is as the last compile left it, from the same ${r.files.length} definition file${r.files.length === 1 ? '' : 's'}: nothing to do\n`);
+      }
+      return EXIT.ok;
+    }
+  }
+  const p = await prepare(opts, dirOf, io, timings, read);
   if (typeof p === 'number') return p;
   if (opts.check) {
     let drift = 0;
@@ -194,6 +216,13 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
   const applied = timings ? timings.measure('write', () => write(p, opts, io)) : write(p, opts, io);
   if (typeof applied === 'number') return applied;
   reportApplied(p, applied, io);
+  if (read && !p.plans.some((t) => t.plan.conflicts.length > 0)) {
+    const r = read;
+    for (const t of p.plans) {
+      const paths = [...p.result.artefacts.filter((a) => a.target === t.target).map((a) => a.path), MANIFEST];
+      remember(dirOf(t.target), inputs(t.target, r), paths, io.env);
+    }
+  }
   return EXIT.ok;
 }
 

@@ -71,8 +71,9 @@ class Listing {
     if (entries === undefined) {
       try {
         entries = new Map(readdirSync(dir, { withFileTypes: true }).map((d) => [d.name, d]));
-      } catch {
-        entries = null; // missing or unreadable: inspect() finds out which
+      } catch (e) {
+        // A directory that does not exist holds nothing; anything else: inspect() finds out.
+        entries = (e as NodeJS.ErrnoException).code === 'ENOENT' ? new Map() : null;
       }
       this.#dirs.set(dir, entries);
     }

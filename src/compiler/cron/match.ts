@@ -54,8 +54,19 @@ export function matchesDay(s: CronSchedule, year: number, month: number, day: nu
   return s.domStar || s.dowStar ? dom && dow : dom || dow;
 }
 
+const never = new WeakMap<CronSchedule, boolean>();
+
 /** The Gregorian calendar, weekdays included, repeats every 400 years. */
 export function neverFires(s: CronSchedule): boolean {
+  let known = never.get(s);
+  if (known === undefined) {
+    known = scanNeverFires(s);
+    never.set(s, known);
+  }
+  return known;
+}
+
+function scanNeverFires(s: CronSchedule): boolean {
   for (let year = 2000; year < 2400; year++) {
     for (const month of s.months) {
       const len = monthLength(year, month);

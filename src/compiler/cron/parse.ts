@@ -67,7 +67,19 @@ function splitFields(expr: string): Token[] {
   return out;
 }
 
+// Fleets repeat a few expressions thousands of times; results are immutable, so each text is parsed once.
+const parsed = new Map<string, CronParseResult>();
+
 export function parseCron(input: string): CronParseResult {
+  let result = parsed.get(input);
+  if (result === undefined) {
+    result = parseUncached(input);
+    if (parsed.size < 10_000) parsed.set(input, result);
+  }
+  return result;
+}
+
+function parseUncached(input: string): CronParseResult {
   const errors: CronError[] = [];
   const expression = input.trim();
   const lead = input.length - input.trimStart().length;

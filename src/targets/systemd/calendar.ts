@@ -40,8 +40,27 @@ const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1
 const intersect = (a: number[], b: number[]): number[] => a.filter((x) => b.includes(x));
 const union = (a: number[], b: number[]): number[] => [...new Set([...a, ...b])].sort((x, y) => x - y);
 
+// Fleets share schedules; the lines depend only on the expression (and zone), so each is computed once.
+const cache = new Map<string, string[] | InexpressibleSchedule>();
+
 /** The OnCalendar= values for a schedule, in a stable order. Throws InexpressibleSchedule. */
 export function toOnCalendar(s: CronSchedule, timezone?: string): string[] {
+  const key = `${s.expression}\u0000${timezone ?? ''}`;
+  let lines = cache.get(key);
+  if (lines === undefined) {
+    try {
+      lines = computeOnCalendar(s, timezone);
+    } catch (e) {
+      if (!(e instanceof InexpressibleSchedule)) throw e;
+      lines = e;
+    }
+    cache.set(key, lines);
+  }
+  if (lines instanceof InexpressibleSchedule) throw lines;
+  return [...lines];
+}
+
+function computeOnCalendar(s: CronSchedule, timezone?: string): string[] {
   const time = `${component(s.hours, 0, 23)}:${component(s.minutes, 0, 59)}:${component(s.seconds, 0, 59)}`;
   const suffix = timezone ? ` ${timezone}` : '';
   return dayLines(s).map((line) => `${renderDate(line)} ${time}${suffix}`);

@@ -1,0 +1,78 @@
+/**
+ * The no-change fast path. After a compile, acore remembers — in its cache directory
+ * ($XDG_CACHE_HOME/acore, not in the output directory, so nothing committed churns) — which
+ * build, options and definition texts produced each output directory, and the size and mtime
+ * of every file it left there. A later compile whose inputs hash to the same value, and whose
+ * files are all still exactly as left, has nothing to do: it skips parsing and generating.
+ * Anything else (a changed definition, option or acore build, an edited, missing or touched
+ * file, a dev run of the TypeScript sources) takes the full path. `--check` never uses it.
+ */
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Io } from './main.ts';
+
+declare const __ACORE_BUILD__: string | undefined;
+
+/** The build fingerprint baked in by scripts/build.mjs; undefined when running from sources. */
+export const BUILD: string | undefined = typeof __ACORE_BUILD__ === 'string' ? __ACORE_BUILD__ : undefined;
+
+interface State {
+  build: string;
+  inputs: string;
+  /** path (relative to the output directory) → [size, mtimeMs] */
+  files: Record<string, [number, number]>;
+}
+
+function cacheFile(dir: string, env: Io['env']): string {
+  const base = env.XDG_CACHE_HOME || join(env.HOME || '/tmp', '.cache');
+  return join(base, 'acore', `${createHash('sha256').update(dir).digest('hex').slice(0, 32)}.json`);
+}
+
+/** One hash over everything that decides the output of a target directory. */
+export function inputsHash(parts: readonly string[], files: readonly { name: string; text: string }[]): string {
+  const hash = createHash('sha256');
+  for (const p of parts) hash.update(`${p}\0`);
+  for (const f of [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) hash.update(`${f.name}\0${f.text}\0`);
+  return hash.digest('hex');
+}
+
+/** Whether `dir` is exactly as a compile with these inputs left it. */
+export function unchangedSince(dir: string, inputs: string, env: Io['env']): boolean {
+  if (!BUILD) return false;
+  let state: State;
+  try {
+    state = JSON.parse(readFileSync(cacheFile(dir, env), 'utf8')) as State;
+  } catch {
+    return false;
+  }
+  if (state.build !== BUILD || state.inputs !== inputs) return false;
+  for (const [path, [size, mtime]] of Object.entries(state.files)) {
+    try {
+      const st = lstatSync(join(dir, path));
+      if (!st.isFile() || st.size !== size || st.mtimeMs !== mtime) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Remembers what a successful compile left in `dir`. Failing to remember only costs speed. */
+export function remember(dir: string, inputs: string, paths: readonly string[], env: Io['env']): void {
+  if (!BUILD) return;
+  try {
+    const files: State['files'] = {};
+    for (const path of paths) {
+      const st = lstatSync(join(dir, path));
+      files[path] = [st.size, st.mtimeMs];
+    }
+    const file = cacheFile(dir, env);
+    mkdirSync(join(file, '..'), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ build: BUILD, inputs, files } satisfies State));
+    renameSync(tmp, file);
+  } catch {
+    // A read-only cache directory just means the next compile does the full work.
+  }
+}
