@@ -2,7 +2,6 @@
  * `acore compile` and `acore validate`: read → compile (pure) → print diagnostics → plan →
  * write or check. Decides the exit code only at the end, after reporting everything.
  */
-import { createTwoFilesPatch } from 'diff';
 import { join, relative, resolve } from 'node:path';
 import { compile, type CompileResult, loadDefinitions } from '../compiler/compile.ts';
 import { compareDiagnostics, type Diagnostic, hasErrors } from '../compiler/diagnostics.ts';
@@ -205,7 +204,7 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
   if (typeof p === 'number') return p;
   if (opts.check) {
     let drift = 0;
-    for (const t of p.plans) drift += reportDrift(t, io);
+    for (const t of p.plans) drift += await reportDrift(t, io);
     if (drift > 0) {
       const again = `acore compile --target ${opts.targets.join(',')}${opts.out ? ` --out ${opts.out}` : ''}`;
       io.stderr(`acore: ${drift} file${drift === 1 ? '' : 's'} differ from the definitions; run \`${again}\`\n`);
@@ -227,7 +226,9 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
 }
 
 /** Prints every stale, missing, orphaned or conflicting file with a diff; returns how many. */
-function reportDrift({ target, plan, display }: TargetPlan, io: Io): number {
+async function reportDrift({ target, plan, display }: TargetPlan, io: Io): Promise<number> {
+  // Only --check needs diffs; keep the library off every other command's start-up.
+  const { createTwoFilesPatch } = await import('diff');
   let drift = 0;
   // The manifest is bookkeeping derived from the other files; drift is about those.
   for (const c of plan.changes.filter((x) => x.path !== MANIFEST)) {

@@ -140,7 +140,7 @@ function subFiveMinutes(ir: ActivityIR): boolean {
 }
 
 /** The features a definition uses. */
-export function featuresUsed(ir: ActivityIR): Feature[] {
+export function featuresUsed(ir: ActivityIR, target?: TargetName): Feature[] {
   const f: Feature[] = [];
   if (ir.trigger.kind === 'event') f.push('event');
   else {
@@ -151,7 +151,9 @@ export function featuresUsed(ir: ActivityIR): Feature[] {
     if (s.macro) f.push('cron.macros');
     if (subFiveMinutes(ir)) f.push('cron.sub-five-minutes');
     f.push(ir.trigger.timezone ? 'timezone' : 'timezone.host');
-    if (ir.trigger.timezone && hasDaylightSaving(ir.trigger.timezone)) f.push('timezone.dst');
+    // Asking Intl about a zone costs milliseconds: only when the target's cell depends on it.
+    const dstMatters = target === undefined || CAPABILITIES[target]['timezone.dst'].level !== 'exact';
+    if (ir.trigger.timezone && dstMatters && hasDaylightSaving(ir.trigger.timezone)) f.push('timezone.dst');
     f.push(ir.trigger.misfire === 'catch_up' ? 'misfire.catch_up' : 'misfire.skip');
   }
   if (ir.probes.length > 0) f.push('health-check');
@@ -167,7 +169,7 @@ export function featuresUsed(ir: ActivityIR): Feature[] {
 /** Errors for unsupported features, warnings for approximated ones. */
 export function capabilityProblems(target: TargetName, ir: ActivityIR): TargetProblem[] {
   const problems: TargetProblem[] = [];
-  for (const feature of featuresUsed(ir)) {
+  for (const feature of featuresUsed(ir, target)) {
     const support = CAPABILITIES[target][feature];
     const meta = FEATURES.find((x) => x.feature === feature)!;
     if (support.level === 'unsupported') {
