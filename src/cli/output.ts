@@ -6,13 +6,22 @@
  * - it rewrites or removes a file only if the file carries acore's generated marker AND is
  *   recorded in the manifest with the same hash (i.e. nobody edited it since); anything else
  *   in the way is a conflict, reported, and only replaced with --force;
- * - it never writes through a symlink;
- * - writes are atomic and all-or-nothing: every new file is first written to a temporary file
- *   beside it, and only when all of them (and the new manifest) are on disk are they renamed
- *   into place; unchanged files are not touched at all.
+ * - it never writes or removes through a symlink: not at an output path, and not at a
+ *   directory between the output directory and an output path (the output directory itself
+ *   may be a symlink: that is where the user pointed it);
+ * - writes are atomic and all-or-nothing: every new file (of every target in one call of
+ *   applyPlans) is first written in full to a temporary file beside it, and only when all of
+ *   them are on disk are they renamed into place; unchanged files are not touched at all. A
+ *   failure before the first rename (disk full, read-only or immutable directory …) changes
+ *   nothing; a process killed at any point leaves each file either old or new.
+ * - while files are being renamed, the manifest on disk records both the old and the new hash
+ *   of each (`pending`), so a compile killed half-way leaves every file it touched still
+ *   recognised as acore's own by the next compile;
+ * - the temporary files of a compile that was killed (`.NAME.acore-tmp-PID-XXXXXXXX`, PID no
+ *   longer running) are the only unrecorded files acore removes, the next time it writes there.
  */
 import * as crypto from 'node:crypto';
-import { closeSync, type Dirent, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, type Dirent, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Artefact } from '../targets/target.ts';
 import { hasGeneratedMarker } from '../targets/target.ts';
@@ -24,6 +33,8 @@ export interface Manifest {
   target: string;
   /** path → sha256 of the content acore wrote. */
   files: Record<string, string>;
+  /** Only while a compile renames its files into place: path → sha256 of what it is writing. */
+  pending?: Record<string, string>;
 }
 
 export type Change =
@@ -49,6 +60,10 @@ export interface Plan {
   conflicts: Conflict[];
   /** Things worth saying that do not stop the run (e.g. an edited orphan that is left alone). */
   notes: string[];
+  /** What the manifest on disk records (files and pending), for the manifest written during the renames. */
+  recorded?: Record<string, string>;
+  /** Temporary files of a killed compile (relative paths), removed when this plan is applied. */
+  stale?: string[];
 }
 
 export class OutputError extends Error {}
@@ -99,23 +114,78 @@ function inspect(path: string, listing?: Listing): Entry {
   }
 }
 
+const hashes = (v: unknown): v is Record<string, string> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((h) => typeof h === 'string');
+
 function readManifest(dir: string): Manifest | undefined {
   const entry = inspect(join(dir, MANIFEST));
   if (entry.kind !== 'file') return undefined;
   try {
     const m = JSON.parse(entry.content) as Manifest;
-    if (m && m.generator === 'acore' && typeof m.files === 'object' && m.files !== null) return m;
+    if (m && m.generator === 'acore' && hashes(m.files) && (m.pending === undefined || hashes(m.pending))) return m;
   } catch {
     // A broken manifest records nothing: every existing file is then treated as not ours.
   }
   return undefined;
 }
 
-export function manifestContent(target: string, artefacts: readonly Artefact[]): string {
+export function manifestContent(target: string, artefacts: readonly Artefact[], pending?: Record<string, string>): string {
   const files: Record<string, string> = {};
   for (const a of [...artefacts].sort((x, y) => (x.path < y.path ? -1 : 1))) files[a.path] = sha256(a.content);
   const m: Manifest = { generator: 'acore', target, files };
+  if (pending) m.pending = pending;
   return `${JSON.stringify(m, null, 2)}\n`;
+}
+
+/** Manifest entries are written by acore, but the file could be tampered with: never leave the directory. */
+function isSafeRelative(path: string): boolean {
+  return path !== '' && !path.startsWith('/') && !path.includes('\0') && !path.split('/').some((s) => s === '..' || s === '' || s === '.');
+}
+
+/**
+ * The name of acore's temporary files: `.NAME~N.acore-tmp-PID-XXXXXXXX`, NAME cut to 64 characters
+ * so that the whole fits in 255 bytes, N numbering the files of one compile (cut names may clash).
+ */
+const TEMP = /^\..*\.acore-tmp-(\d+)-[0-9a-f]{8}$/s;
+const tempName = (final: string, n: number, tag: string) =>
+  join(dirname(final), `.${Array.from(final.slice(dirname(final).length + 1)).slice(0, 64).join('')}~${n}.acore-tmp-${tag}`);
+
+function running(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Checks the directories between `dir` and `dir/path` (not `dir` itself): each must be a real
+ * directory, or missing (then it and everything below it will be created). Returns why not,
+ * naming the directory. `cache` holds each directory's verdict ('' = fine, 'missing', or why not).
+ */
+function parentProblem(dir: string, path: string, cache: Map<string, string>): { at: string; reason: string } | undefined {
+  const parts = path.split('/').slice(0, -1);
+  for (let i = 1; i <= parts.length; i++) {
+    const rel = parts.slice(0, i).join('/');
+    let verdict = cache.get(rel);
+    if (verdict === undefined) {
+      verdict = '';
+      try {
+        const st = lstatSync(join(dir, rel));
+        if (st.isSymbolicLink()) verdict = 'is a symbolic link; acore never writes or removes files through one (remove it)';
+        else if (!st.isDirectory()) verdict = `is ${st.isFile() ? 'a file' : 'not a directory'}, where acore needs a directory, even with --force`;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        verdict = code === 'ENOENT' ? 'missing' : `cannot be inspected: ${(e as Error).message}`;
+      }
+      cache.set(rel, verdict);
+    }
+    if (verdict === 'missing') return undefined;
+    if (verdict !== '') return { at: rel, reason: verdict };
+  }
+  return undefined;
 }
 
 /** Decides what a compile into `dir` would change; reads, never writes. */
@@ -127,18 +197,41 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
       throw new OutputError(`output directory ${dir} exists but is not a directory`);
     }
   }
+  for (const a of artefacts) {
+    // Targets build paths from validated ids; this is the last line of defence.
+    if (!isSafeRelative(a.path) || a.path === MANIFEST) throw new OutputError(`internal: refusing to write ${JSON.stringify(a.path)}, which is not a plain path inside ${dir}`);
+  }
   const old = readManifest(dir);
   if (old && old.target !== target) {
     plan.conflicts.push({ path: MANIFEST, reason: `${dir} holds acore output for target '${old.target}'; use a separate --out for '${target}'` });
     return plan;
   }
   const recorded = old?.files ?? {};
-  const ours = (path: string, content: string) => hasGeneratedMarker(content) && recorded[path] === sha256(content);
+  const pending = old?.pending ?? {};
+  // The hash of each file on disk that is acore's (recorded, or exactly what it would write now):
+  // what the manifest records while this plan's files are renamed.
+  const current: Record<string, string> = {};
+  plan.recorded = current;
+  const ours = (path: string, content: string) => {
+    if (!hasGeneratedMarker(content)) return false;
+    const h = sha256(content);
+    if (recorded[path] !== h && pending[path] !== h) return false;
+    current[path] = h;
+    return true;
+  };
 
   const wanted = new Map(artefacts.map((a) => [a.path, a]));
   const listing = new Listing();
+  const parents = new Map<string, string>();
+  const blocked = new Set<string>();
   const all = [...artefacts, { path: MANIFEST, content: manifestContent(target, artefacts), ids: [] as string[] }];
   for (const a of all) {
+    const parent = parentProblem(dir, a.path, parents);
+    if (parent) {
+      if (!blocked.has(parent.at)) plan.conflicts.push({ path: parent.at, reason: parent.reason, hard: true });
+      blocked.add(parent.at);
+      continue;
+    }
     const entry = inspect(join(dir, a.path), listing);
     if (entry.kind === 'missing') plan.changes.push({ kind: 'create', path: a.path, content: a.content });
     else if (entry.kind === 'symlink') {
@@ -146,33 +239,61 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
       if (opts.force) plan.changes.push({ kind: 'update', path: a.path, content: a.content, old: '' });
     } else if (entry.kind === 'other') {
       plan.conflicts.push({ path: a.path, reason: `is ${entry.what}; acore cannot put a file there, even with --force`, hard: true });
-    } else if (entry.content === a.content) plan.changes.push({ kind: 'unchanged', path: a.path });
+    } else if (entry.content === a.content) {
+      plan.changes.push({ kind: 'unchanged', path: a.path });
+      if (a.path !== MANIFEST) current[a.path] = sha256(a.content);
+    }
     else if (a.path === MANIFEST || ours(a.path, entry.content) || (opts.force && entry.kind === 'file')) {
       plan.changes.push({ kind: 'update', path: a.path, content: a.content, old: entry.content });
     } else {
       const why = !hasGeneratedMarker(entry.content)
         ? 'exists and was not generated by acore'
-        : recorded[a.path] === undefined
-          ? 'was generated by acore, but not recorded in this directory\'s manifest'
+        : recorded[a.path] === undefined && pending[a.path] === undefined
+          ? "was generated by acore, but not recorded in this directory's manifest"
           : 'was generated by acore but has been edited since';
       plan.conflicts.push({ path: a.path, reason: `${why}; not overwriting it (use --force to replace it)`, old: entry.content, content: a.content });
     }
   }
-  for (const path of Object.keys(recorded).sort()) {
+  for (const path of [...new Set([...Object.keys(recorded), ...Object.keys(pending)])].sort()) {
     if (wanted.has(path) || path === MANIFEST || !isSafeRelative(path)) continue;
+    const parent = parentProblem(dir, path, parents);
+    if (parent) {
+      plan.notes.push(`${path}: no longer generated, but ${parent.at} ${parent.reason.replace(/ \(remove it\)$/, '')}; left in place`);
+      continue;
+    }
     const entry = inspect(join(dir, path));
     if (entry.kind !== 'file') continue;
     if (ours(path, entry.content) || opts.force) plan.changes.push({ kind: 'remove', path, old: entry.content });
     else plan.notes.push(`${path}: no longer generated, but edited since acore wrote it; left in place (remove it by hand, or use --force)`);
   }
+  plan.stale = staleTemps(dir, [...artefacts.map((a) => a.path), ...Object.keys(recorded)].filter(isSafeRelative), parents);
+  for (const s of plan.stale) plan.notes.push(`${s}: temporary file of an acore compile that was interrupted; removed by the next compile that writes here`);
   // Surface the conflicts first in the order the files are listed.
   plan.conflicts.sort((a, b) => (a.path < b.path ? -1 : 1));
   return plan;
 }
 
-/** Manifest entries are written by acore, but the file could be tampered with: never leave the directory. */
-function isSafeRelative(path: string): boolean {
-  return path !== '' && !path.startsWith('/') && !path.split('/').some((s) => s === '..' || s === '' || s === '.');
+/** Temporary files of killed compiles in the directories these paths live in. */
+function staleTemps(dir: string, paths: readonly string[], parents: Map<string, string>): string[] {
+  const dirs = new Set<string>(['']);
+  for (const p of paths) {
+    const d = p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '';
+    if (d && !parentProblem(dir, `${d}/x`, parents)) dirs.add(d);
+  }
+  const out: string[] = [];
+  for (const d of [...dirs].sort()) {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(d ? join(dir, d) : dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      const m = TEMP.exec(e.name);
+      if (m && e.isFile() && !running(Number(m[1]))) out.push(d ? `${d}/${e.name}` : e.name);
+    }
+  }
+  return out.sort();
 }
 
 export interface Applied {
@@ -180,68 +301,156 @@ export interface Applied {
   updated: string[];
   removed: string[];
   unchanged: string[];
+  /** Temporary files of an interrupted compile that were removed. */
+  cleaned: string[];
 }
 
-/** Carries out a plan without conflicts (or with --force). All temporary files first, then renames. */
+/** All bytes of `content`: write(2) may write less than asked (e.g. when the disk fills up). */
+function writeAll(fd: number, content: string): void {
+  const bytes = Buffer.from(content, 'utf8');
+  for (let off = 0; off < bytes.length; ) {
+    const n = writeSync(fd, bytes, off, bytes.length - off);
+    if (n <= 0) throw new Error('write made no progress');
+    off += n;
+  }
+}
+
+/** Carries out one plan without conflicts (or with --force). See applyPlans. */
 export function applyPlan(plan: Plan): Applied {
-  const applied: Applied = { created: [], updated: [], removed: [], unchanged: [] };
-  const writes = plan.changes.filter((c): c is Extract<Change, { kind: 'create' | 'update' }> => c.kind === 'create' || c.kind === 'update');
-  for (const c of plan.changes) if (c.kind === 'unchanged' && c.path !== MANIFEST) applied.unchanged.push(c.path);
-  if (writes.length === 0 && !plan.changes.some((c) => c.kind === 'remove')) return applied;
+  return applyPlans([plan])[0]!;
+}
 
-  try {
-    mkdirSync(plan.dir, { recursive: true });
-  } catch (e) {
-    throw new OutputError(`cannot create output directory ${plan.dir}: ${(e as Error).message}`);
-  }
+/**
+ * Carries out plans without conflicts (or with --force), all or nothing across all of them:
+ * every temporary file of every plan is written before the first rename, so a failure while
+ * writing them (disk full, read-only file system, immutable directory, a name too long …)
+ * leaves every output directory exactly as it was.
+ *
+ * Per plan, the renames then go: the manifest with `pending` hashes, the files, the removal of
+ * orphans, the final manifest. A process killed at any point leaves each file old or new,
+ * and every file acore touched recorded as its own.
+ */
+export function applyPlans(plans: readonly Plan[]): Applied[] {
+  const results: Applied[] = plans.map((plan) => {
+    const a: Applied = { created: [], updated: [], removed: [], unchanged: [], cleaned: [] };
+    for (const c of plan.changes) if (c.kind === 'unchanged' && c.path !== MANIFEST) a.unchanged.push(c.path);
+    return a;
+  });
+  const work = plans.map((plan) => ({
+    plan,
+    writes: plan.changes.filter((c): c is Extract<Change, { kind: 'create' | 'update' }> => c.kind === 'create' || c.kind === 'update'),
+    removes: plan.changes.filter((c): c is Extract<Change, { kind: 'remove' }> => c.kind === 'remove'),
+  }));
+  const active = work.filter((w) => w.writes.length > 0 || w.removes.length > 0 || (w.plan.stale?.length ?? 0) > 0);
+  if (active.length === 0) return results;
 
-  // Phase 1: every new file's bytes on disk under a temporary name (disk full → nothing changed).
-  // No fsync: rename is atomic for every reader and for a killed compile; a power cut is the
-  // file system's to order (ext4 and xfs flush data before a replacing rename).
-  const temps: { tmp: string; final: string; change: Change }[] = [];
+  // Phase 1: directories, then every new file's bytes under a temporary name.
   const tag = `${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-  const made = new Set<string>([plan.dir]);
-  try {
-    for (const w of writes) {
-      const final = join(plan.dir, w.path);
-      const parent = dirname(final);
-      if (!made.has(parent)) {
-        mkdirSync(parent, { recursive: true });
-        made.add(parent);
-      }
-      const tmp = join(parent, `.${w.path.split('/').pop()}.acore-tmp-${tag}`);
-      temps.push({ tmp, final, change: w });
-      const fd = openSync(tmp, 'wx', 0o644);
+  const PENDING = `${MANIFEST}\0pending`;
+  const made: { first: string; leaf: string }[] = []; // directories this call created
+  const temps: { tmp: string; final: string; path: string; plan: Plan }[] = [];
+  const renamed = new Set<string>();
+  const ensured = new Set<string>();
+  const mkdir = (d: string) => {
+    if (ensured.has(d)) return;
+    const first = mkdirSync(d, { recursive: true });
+    if (first !== undefined) made.push({ first, leaf: d });
+    ensured.add(d);
+  };
+  const undo = () => {
+    for (const t of temps) {
+      if (renamed.has(t.tmp)) continue;
       try {
-        writeSync(fd, w.content);
-      } finally {
-        closeSync(fd);
+        unlinkSync(t.tmp);
+      } catch {
+        // already gone, or the file system refuses even that
+      }
+    }
+    // Directories this call created, deepest first; rmdir only ever removes empty ones.
+    for (const { first, leaf } of made.reverse()) {
+      for (let d = leaf; d.length >= first.length; d = dirname(d)) {
+        try {
+          rmdirSync(d);
+        } catch {
+          break;
+        }
+      }
+    }
+  };
+  try {
+    for (const { plan, writes } of active) {
+      try {
+        mkdir(plan.dir);
+      } catch (e) {
+        throw new OutputError(`cannot create output directory ${plan.dir}: ${(e as Error).message}; nothing was changed`);
+      }
+      const manifest = writes.find((w) => w.path === MANIFEST);
+      const files = writes.filter((w) => w.path !== MANIFEST);
+      const list: { path: string; content: string }[] = [...files];
+      if (manifest && files.length > 0) {
+        // What the manifest says while the files are renamed: the old hashes, and the new ones as pending.
+        const pending: Record<string, string> = {};
+        for (const f of files) pending[f.path] = sha256(f.content);
+        const interim: Manifest = { generator: 'acore', target: plan.target, files: plan.recorded ?? {}, pending };
+        list.push({ path: PENDING, content: `${JSON.stringify(interim, null, 2)}\n` });
+      }
+      if (manifest) list.push(manifest);
+      for (const w of list) {
+        const final = join(plan.dir, w.path === PENDING ? MANIFEST : w.path);
+        mkdir(dirname(final));
+        const tmp = tempName(w.path === PENDING ? `${final}.pending` : final, temps.length, tag);
+        const fd = openSync(tmp, 'wx', 0o644);
+        temps.push({ tmp, final, path: w.path, plan });
+        try {
+          writeAll(fd, w.content);
+        } finally {
+          closeSync(fd);
+        }
       }
     }
   } catch (e) {
-    for (const t of temps) rmSync(t.tmp, { force: true });
-    throw new OutputError(`cannot write to ${plan.dir}: ${(e as Error).message}; nothing was changed`);
+    undo();
+    if (e instanceof OutputError) throw e;
+    throw new OutputError(`cannot write to ${active.map((w) => w.plan.dir).join(', ')}: ${(e as Error).message}; nothing was changed`);
   }
 
-  // Phase 2: rename into place (the manifest last), then remove orphans.
-  const ordered = [...temps.filter((t) => t.change.path !== MANIFEST), ...temps.filter((t) => t.change.path === MANIFEST)];
-  try {
-    for (const t of ordered) {
+  // Phase 2, per plan: manifest with pending hashes, files, orphans, final manifest.
+  for (const { plan, removes } of active) {
+    const result = results[plans.indexOf(plan)]!;
+    const mine = temps.filter((t) => t.plan === plan);
+    const kinds = new Map(plan.changes.map((c) => [c.path, c.kind]));
+    const rename = (t: (typeof temps)[number]) => {
       renameSync(t.tmp, t.final);
-      if (t.change.path !== MANIFEST) (t.change.kind === 'create' ? applied.created : applied.updated).push(t.change.path);
-    }
-  } catch (e) {
-    for (const t of temps) rmSync(t.tmp, { force: true });
-    throw new OutputError(`cannot move files into ${plan.dir}: ${(e as Error).message}`);
-  }
-  for (const c of plan.changes) {
-    if (c.kind !== 'remove') continue;
+      renamed.add(t.tmp);
+    };
     try {
-      unlinkSync(join(plan.dir, c.path));
-      applied.removed.push(c.path);
+      for (const t of mine) if (t.path === PENDING) rename(t);
+      for (const t of mine) {
+        if (t.path === PENDING || t.path === MANIFEST) continue;
+        rename(t);
+        (kinds.get(t.path) === 'create' ? result.created : result.updated).push(t.path);
+      }
+      for (const c of removes) {
+        try {
+          unlinkSync(join(plan.dir, c.path));
+          result.removed.push(c.path);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        }
+      }
+      for (const t of mine) if (t.path === MANIFEST) rename(t);
     } catch (e) {
-      throw new OutputError(`cannot remove ${join(plan.dir, c.path)}: ${(e as Error).message}`);
+      undo();
+      throw new OutputError(`cannot move files into ${plan.dir}: ${(e as Error).message}`);
+    }
+    for (const s of plan.stale ?? []) {
+      try {
+        unlinkSync(join(plan.dir, s));
+        result.cleaned.push(s);
+      } catch {
+        // gone already, or not removable: harmless either way
+      }
     }
   }
-  return applied;
+  return results;
 }

@@ -35,6 +35,9 @@ export function readDefinitions(dir: string, cwd: string): ReadResult {
     return { files, diagnostics };
   }
   const rootName = basename(abs);
+  // Directories already walked (device + inode): a symlink back to a parent (`loop -> ..`) would
+  // otherwise read every file again, and two such links make the walk exponential (a hang).
+  const walked = new Set<string>([`${rootStat.dev}:${rootStat.ino}`]);
   const walk = (d: string, depth: number) => {
     if (depth > 32) return;
     let entries: string[];
@@ -54,8 +57,12 @@ export function readDefinitions(dir: string, cwd: string): ReadResult {
       } catch {
         continue; // dangling symlink
       }
-      if (st.isDirectory()) walk(p, depth + 1);
-      else if (st.isFile() && /\.ya?ml$/i.test(entry)) readOne(p, st.size);
+      if (st.isDirectory()) {
+        const id = `${st.dev}:${st.ino}`;
+        if (walked.has(id)) continue;
+        walked.add(id);
+        walk(p, depth + 1);
+      } else if (st.isFile() && /\.ya?ml$/i.test(entry)) readOne(p, st.size);
     }
   };
   const display = (p: string) => {
@@ -79,6 +86,11 @@ export function readDefinitions(dir: string, cwd: string): ReadResult {
       bytes = readFileSync(p);
     } catch (e) {
       diagnostics.push({ code: 'io-read', severity: 'error', message: `cannot read: ${(e as Error).message}`, file: path });
+      return;
+    }
+    if (bytes.length > MAX_DEFINITION_BYTES) {
+      // It grew between stat and read.
+      diagnostics.push({ code: 'io-read', severity: 'error', message: `file is ${bytes.length} bytes; definitions are limited to ${MAX_DEFINITION_BYTES} bytes`, file: path });
       return;
     }
     let text: string;

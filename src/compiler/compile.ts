@@ -141,11 +141,51 @@ export function emit(loaded: LoadResult, targets: readonly Target[], options: Ta
         `${target.name}: '${id}' and '${[...others].sort().join("', '")}' would generate the same files`,
       );
     }
-    artefacts.push(...out.artefacts);
+    // One at a time: spreading a fleet's artefacts into push() overflows the call stack.
+    for (const a of out.artefacts) artefacts.push(a);
   }
 
-  diagnostics.sort(compareDiagnostics);
   if (hasErrors(diagnostics)) artefacts = [];
+  const shown = capPerFile(diagnostics);
+  shown.sort(compareDiagnostics);
   artefacts.sort((a, b) => (a.target !== b.target ? (a.target < b.target ? -1 : 1) : a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { artefacts, diagnostics, definitions: loaded.definitions.map((d) => d.ir) };
+  return { artefacts, diagnostics: shown, definitions: loaded.definitions.map((d) => d.ir) };
+}
+
+/**
+ * At most this many diagnostics per file: a hostile 1 MiB file can produce one per line, and
+ * each is printed with its source line. Errors are kept before warnings; the rest is counted in
+ * one more diagnostic (an error if any error was left out, so the verdict never changes).
+ */
+const MAX_DIAGNOSTICS_PER_FILE = 100;
+
+function capPerFile(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const byFile = new Map<string, Diagnostic[]>();
+  for (const d of diagnostics) {
+    const list = byFile.get(d.file);
+    if (list) list.push(d);
+    else byFile.set(d.file, [d]);
+  }
+  const out: Diagnostic[] = [];
+  for (const [file, list] of byFile) {
+    if (list.length <= MAX_DIAGNOSTICS_PER_FILE || file === '') {
+      for (const d of list) out.push(d);
+      continue;
+    }
+    const rank = (d: Diagnostic) => (d.severity === 'error' ? 0 : d.severity === 'warning' ? 1 : 2);
+    const ordered = [...list].sort((a, b) => rank(a) - rank(b) || compareDiagnostics(a, b));
+    const kept = ordered.slice(0, MAX_DIAGNOSTICS_PER_FILE);
+    const rest = ordered.slice(MAX_DIAGNOSTICS_PER_FILE);
+    for (const d of kept) out.push(d);
+    const errors = rest.filter((d) => d.severity === 'error').length;
+    const first = rest.filter((d) => errors === 0 || d.severity === 'error').sort(compareDiagnostics)[0]!;
+    out.push({
+      code: first.code,
+      severity: errors > 0 ? 'error' : 'warning',
+      message: `${rest.length} more problem${rest.length === 1 ? '' : 's'} in this file (${errors} error${errors === 1 ? '' : 's'}) not shown; fix the ones above first`,
+      file,
+      ...(first.range ? { range: first.range } : {}),
+    });
+  }
+  return out;
 }

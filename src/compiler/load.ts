@@ -11,7 +11,7 @@
  * alias limits are the reference.
  */
 import jsyaml from 'js-yaml';
-import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type Node, parseAllDocuments, visit } from 'yaml';
+import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type Node, parseAllDocuments, parseDocument, visit } from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
 import { LineIndex, type SourceFile } from './source.ts';
 
@@ -27,12 +27,15 @@ export interface LoadedDocument {
   index: number;
 }
 
-const YAML_OPTIONS = { prettyErrors: false, uniqueKeys: true, strict: true, merge: false } as const;
+// uniqueKeys is checked by duplicateKeys() below: yaml's own check compares every key with every
+// other key of its mapping, which takes minutes for a 1 MiB file of distinct keys.
+const YAML_OPTIONS = { prettyErrors: false, uniqueKeys: false, strict: true, merge: false } as const;
 
 /** Lazily built per-file state shared by its documents. */
 class FileState {
   #lines: LineIndex | undefined;
   #docs: Document.Parsed[] | undefined;
+  empty: Document.Parsed | undefined;
   constructor(readonly file: SourceFile) {}
   get lines(): LineIndex {
     return (this.#lines ??= new LineIndex(this.file.text));
@@ -51,18 +54,53 @@ function loadedDocument(state: FileState, value: unknown, index: number): Loaded
       return state.lines;
     },
     get doc() {
-      const doc = state.docs[index];
-      if (!doc) throw new Error(`internal: parsers disagree on the documents of ${state.file.path}`);
-      return doc;
+      // js-yaml is more lenient than `yaml` in a few corners (e.g. a quoted scalar whose next
+      // line is not indented), so `yaml` may see fewer documents. A diagnostic must never
+      // crash the compile: it then points at the start of the file instead.
+      return state.docs[index] ?? (state.empty ??= parseDocument('', YAML_OPTIONS) as Document.Parsed);
     },
   };
 }
 
+/**
+ * js-yaml's own CORE_SCHEMA is wider than YAML 1.2's core schema that `yaml` implements
+ * (it also reads `0b101`, `+0x10` and `-0x10` as numbers, `!!float 1` as 1, and `1e400` as a
+ * string), so the fast path would give some plain scalars another value than the reference
+ * path: `env: {X: 0b101}` would pass X=5. These are `yaml`'s core tags, regex for regex
+ * (yaml/dist/schema/core, common/null.js); anything they do not resolve is a string, and an
+ * explicit tag they cannot resolve makes js-yaml fail, i.e. takes the `yaml` path.
+ */
+const scalarType = (tag: string, test: RegExp, construct: (s: string) => unknown, nullable = false) =>
+  new jsyaml.Type(tag, { kind: 'scalar', resolve: (s: string | null) => (s === null ? nullable : test.test(s)), construct: (s: string | null) => construct(s ?? '') });
+const CORE_SCHEMA = jsyaml.FAILSAFE_SCHEMA.extend({
+  implicit: [
+    scalarType('tag:yaml.org,2002:null', /^(?:~|[Nn]ull|NULL)?$/, () => null, true),
+    scalarType('tag:yaml.org,2002:bool', /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/, (s) => s[0] === 't' || s[0] === 'T'),
+    scalarType('tag:yaml.org,2002:int', /^(?:0o[0-7]+|[-+]?[0-9]+|0x[0-9a-fA-F]+)$/, (s) =>
+      s.startsWith('0o') ? parseInt(s.slice(2), 8) : s.startsWith('0x') ? parseInt(s.slice(2), 16) : parseInt(s, 10),
+    ),
+    scalarType(
+      'tag:yaml.org,2002:float',
+      /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+|[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*))$/,
+      (s) => (/^[-+]?\.(?:inf|Inf|INF)$/.test(s) ? (s[0] === '-' ? -Infinity : Infinity) : /nan|NaN|NAN/.test(s) ? NaN : parseFloat(s)),
+    ),
+  ],
+});
+
+/**
+ * Constructs where js-yaml and `yaml` read the same text differently (found by differential
+ * fuzzing): a byte order mark after the start, directives and `...` document ends, explicit
+ * `?` keys (js-yaml turns a collection key into its JS string, `[A]` into `A`). Such files take
+ * the `yaml` path.
+ */
+const DIVERGENT = /.\ufeff|^(?:%|\.\.\.)|(?:^|[\s[{,])\?(?:[ \t\n]|$)/ms;
+
 /** js-yaml's reading of a file, or undefined when the file needs the `yaml` path. */
 function fastValues(text: string): unknown[] | undefined {
+  if (DIVERGENT.test(text)) return undefined;
   const values: unknown[] = [];
   try {
-    jsyaml.loadAll(text, (v) => values.push(v), { schema: jsyaml.CORE_SCHEMA });
+    jsyaml.loadAll(text, (v) => values.push(v), { schema: CORE_SCHEMA });
   } catch {
     return undefined;
   }
@@ -74,7 +112,8 @@ function fastValues(text: string): unknown[] | undefined {
     if (v === null || typeof v !== 'object') continue;
     if (seen.has(v)) return undefined;
     seen.add(v);
-    stack.push(...(Array.isArray(v) ? v : Object.values(v)));
+    // One push per item: spreading a long list into push() overflows the call stack.
+    for (const item of Array.isArray(v) ? v : Object.values(v)) stack.push(item);
   }
   return values;
 }
@@ -82,8 +121,54 @@ function fastValues(text: string): unknown[] | undefined {
 /** More aliases than this in one document is refused (billion-laughs style expansion). */
 const MAX_ALIASES = 50;
 
+/**
+ * At most this many YAML problems are reported per file (plus one line saying how many more):
+ * a broken 1 MiB file can have hundreds of thousands, and each one is printed with its line.
+ */
+const MAX_YAML_DIAGNOSTICS = 50;
+
+/**
+ * Keys that appear twice in one mapping, in a single pass per mapping. Keys are compared as the
+ * object keys they become (`1` and `"1"` are the same key), so no value is ever silently
+ * overwritten. Keys that are collections are left to the schema (they never name a field).
+ */
+function duplicateKeys(doc: Document.Parsed): Node[] {
+  const found: Node[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const key = pair.key;
+        if (!isScalar(key)) continue;
+        const name = String(key.value);
+        if (seen.has(name)) found.push(key);
+        else seen.add(name);
+      }
+    },
+  });
+  return found;
+}
+
 export function loadFile(file: SourceFile): { documents: LoadedDocument[]; diagnostics: Diagnostic[] } {
   const state = new FileState(file);
+  // A carriage return that is not part of CRLF: YAML calls it a line break, js-yaml agrees and
+  // `yaml` does not (it would read the rest of a comment line as comment), so the two parsers
+  // would see different documents. Refused outright, with the place.
+  const cr = file.text.search(/\r(?!\n)/);
+  if (cr >= 0) {
+    return {
+      documents: [],
+      diagnostics: [
+        {
+          code: 'yaml-syntax',
+          severity: 'error',
+          message: 'a carriage return (CR) that is not followed by a line feed: use LF or CRLF line breaks',
+          file: file.path,
+          range: state.lines.range(cr, cr + 1),
+        },
+      ],
+    };
+  }
   const fast = fastValues(file.text);
   if (fast && fast.some((v) => v !== null && v !== undefined)) {
     const documents = fast.flatMap((value, index) => (value === null || value === undefined ? [] : [loadedDocument(state, value, index)]));
@@ -104,9 +189,23 @@ export function loadFile(file: SourceFile): { documents: LoadedDocument[]; diagn
       diagnostics.push({
         code: duplicate ? 'yaml-duplicate-key' : 'yaml-syntax',
         severity: 'error',
-        message: duplicate ? 'duplicate key: each key may appear only once in a mapping' : tidy(e.message),
+        message: duplicate
+          ? 'duplicate key: each key may appear only once in a mapping'
+          : e.code === 'RESOURCE_EXHAUSTION'
+            ? 'the document is nested too deeply to read (the YAML parser ran out of stack); a definition needs only a few levels'
+            : tidy(e.message),
         file: file.path,
         range: at(e.pos),
+      });
+    }
+    for (const key of duplicateKeys(doc)) {
+      failed = true;
+      diagnostics.push({
+        code: 'yaml-duplicate-key',
+        severity: 'error',
+        message: 'duplicate key: each key may appear only once in a mapping',
+        file: file.path,
+        range: at(key.range ? [key.range[0], key.range[0]] : undefined),
       });
     }
     for (const w of doc.warnings) {
@@ -116,10 +215,14 @@ export function loadFile(file: SourceFile): { documents: LoadedDocument[]; diagn
 
     let aliases = 0;
     let aliasPos: [number, number] | undefined;
+    let firstAlias: [number, number] | undefined;
     visit(doc, {
       Alias(_, node) {
         aliases++;
+        firstAlias ??= nodeRange(node);
         if (aliases === MAX_ALIASES + 1) aliasPos = node.range ? [node.range[0], node.range[1]] : undefined;
+        // An alias to an anchor that is not defined before it: the error below points here.
+        else if (aliasPos === undefined && node.resolve(doc) === undefined) aliasPos = nodeRange(node);
       },
     });
     if (aliases > MAX_ALIASES) {
@@ -141,7 +244,7 @@ export function loadFile(file: SourceFile): { documents: LoadedDocument[]; diagn
         severity: 'error',
         message: `cannot expand aliases: ${tidy(e instanceof Error ? e.message : String(e))}`,
         file: file.path,
-        range: at(aliasPos),
+        range: at(aliasPos ?? firstAlias),
       });
       return;
     }
@@ -163,6 +266,17 @@ export function loadFile(file: SourceFile): { documents: LoadedDocument[]; diagn
       range: lines.range(0, 0),
     });
   }
+  if (diagnostics.length > MAX_YAML_DIAGNOSTICS) {
+    const rest = diagnostics.splice(MAX_YAML_DIAGNOSTICS);
+    const errors = rest.filter((d) => d.severity === 'error').length;
+    diagnostics.push({
+      code: rest[0]!.code,
+      severity: errors > 0 ? 'error' : 'warning',
+      message: `${rest.length} more YAML problem${rest.length === 1 ? '' : 's'} in this file (${errors} error${errors === 1 ? '' : 's'}) not shown; fix the ones above first`,
+      file: file.path,
+      ...(rest[0]!.range ? { range: rest[0]!.range } : {}),
+    });
+  }
   return { documents, diagnostics };
 }
 
@@ -172,6 +286,22 @@ function tidy(message: string): string {
 }
 
 export type PathSegment = string | number;
+
+type KeyedPair = { key: Node; value: unknown };
+const pairIndex = new WeakMap<object, Map<string, KeyedPair>>();
+
+/** A mapping's entries by key (the first of duplicates), built once: lookups stay O(1) however many keys a mapping has. */
+function pairsOf(map: { items: unknown[] }): Map<string, KeyedPair> {
+  let index = pairIndex.get(map);
+  if (!index) {
+    index = new Map();
+    for (const p of map.items) {
+      if (isPair(p) && isScalar(p.key) && !index.has(String(p.key.value))) index.set(String(p.key.value), p as KeyedPair);
+    }
+    pairIndex.set(map, index);
+  }
+  return index;
+}
 
 /** The YAML node at a path, with the key node of the last step when it was a map entry. */
 export function nodeAt(doc: Document.Parsed, path: readonly PathSegment[]): { node?: Node; key?: Node; parent?: Node } {
@@ -184,8 +314,7 @@ export function nodeAt(doc: Document.Parsed, path: readonly PathSegment[]): { no
     parent = node;
     key = undefined;
     if (isMap(node)) {
-      const items: unknown[] = node.items;
-      const pair = items.find((p): p is { key: Node; value: unknown } => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      const pair = pairsOf(node).get(String(seg));
       if (!pair) return { parent };
       key = pair.key;
       node = (pair.value as Node | null) ?? undefined;

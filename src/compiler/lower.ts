@@ -8,6 +8,7 @@ import { neverFires } from './cron/match.ts';
 import { parseCron } from './cron/parse.ts';
 import type { Diagnostic, DiagnosticCode, Severity } from './diagnostics.ts';
 import type { ActivityIR, ProbeIR, RuleConditionIR, ShellInstructionIR, TargetSettings } from './ir.ts';
+import { isAlias, isScalar, type Node } from 'yaml';
 import { type LoadedDocument, nodeAt, nodeRange, type PathSegment } from './load.ts';
 import { checkRule, parseRule } from './rule/parse.ts';
 import { type DefinitionValue, ID_PATTERN } from './schema.ts';
@@ -16,6 +17,8 @@ import { scalarOffsetMapper } from './source.ts';
 export interface Reporter {
   /** Reports at a YAML path; `span` (offset, length) is inside the scalar's value. */
   at(path: PathSegment[], code: DiagnosticCode, message: string, opts?: { span?: [number, number]; severity?: Severity; help?: string }): void;
+  /** The source text of the scalar at a path, as written (aliases followed); undefined if there is none. */
+  text?(path: PathSegment[]): string | undefined;
 }
 
 export function makeReporter(loaded: LoadedDocument, out: Diagnostic[]): Reporter {
@@ -40,6 +43,12 @@ export function makeReporter(loaded: LoadedDocument, out: Diagnostic[]): Reporte
       if (opts.help) d.help = opts.help;
       out.push(d);
     },
+    text(path) {
+      let { node } = nodeAt(loaded.doc, path);
+      for (let hops = 0; node && isAlias(node) && hops < 100; hops++) node = node.resolve(loaded.doc) as Node | undefined;
+      const range = isScalar(node) ? nodeRange(node) : undefined;
+      return range ? loaded.file.text.slice(range[0], range[1]) : undefined;
+    },
   };
 }
 
@@ -51,6 +60,7 @@ export function lowerDefinition(def: DefinitionValue, source: string, report: Re
   };
 
   checkId(def.id, error);
+  checkCharacters(def, error);
 
   // Trigger
   let trigger: ActivityIR['trigger'] | undefined;
@@ -77,6 +87,10 @@ export function lowerDefinition(def: DefinitionValue, source: string, report: Re
   } else {
     const t = def.trigger;
     trigger = { kind: 'event', eventType: t.event_type, filters: Object.entries(t.filters ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)) };
+    for (const [field] of trigger.filters) {
+      // Filter fields become environment variable names (ACORE_EVENT_<FIELD>).
+      if (field.length > MAX_NAME) error(['trigger', 'filters', field], 'schema-value', `filter field names are limited to ${MAX_NAME} characters (this one has ${field.length})`);
+    }
   }
 
   // Probes
@@ -115,7 +129,7 @@ export function lowerDefinition(def: DefinitionValue, source: string, report: Re
     }
   });
 
-  const instruction = lowerInstruction(def, error);
+  const instruction = lowerInstruction(def, error, report);
   const targets = lowerTargets(def, error);
 
   if (!def.enabled) {
@@ -191,7 +205,32 @@ function checkUrl(url: string, path: PathSegment[], error: ErrorFn): void {
   }
 }
 
-function lowerInstruction(def: DefinitionValue, error: ErrorFn): ShellInstructionIR | undefined {
+/**
+ * Every string of a definition ends up in a file, a command line, an argument or an environment
+ * variable: NUL cannot be held by any of them (C strings), and an unpaired surrogate (from a
+ * `\uD800` escape) is not a character and cannot be written as UTF-8 (it would become U+FFFD,
+ * i.e. a different value). Refused wherever they appear, at the value.
+ */
+function checkCharacters(def: DefinitionValue, error: ErrorFn): void {
+  const stack: { value: unknown; path: PathSegment[] }[] = [{ value: def, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (typeof value === 'string') {
+      const where = path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
+      if (value.includes('\0')) {
+        error(path, 'schema-value', `${where} contains a NUL character, which no command, argument, environment variable or file can hold`);
+      } else if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) {
+        error(path, 'schema-value', `${where} contains an unpaired surrogate (a \\uD800-\\uDFFF escape), which is not a character and cannot be written as UTF-8`);
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => stack.push({ value: v, path: [...path, i] }));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) stack.push({ value: v, path: [...path, k] });
+    }
+  }
+}
+
+function lowerInstruction(def: DefinitionValue, error: ErrorFn, report: Reporter): ShellInstructionIR | undefined {
   const ins = def.instruction;
   let ok = true;
   const bad = (path: PathSegment[], message: string) => {
@@ -199,19 +238,30 @@ function lowerInstruction(def: DefinitionValue, error: ErrorFn): ShellInstructio
     error(['instruction', ...path], 'schema-value', message);
   };
   if (ins.cmd.trim() === '') bad(['cmd'], 'cmd is empty: there is nothing to run');
-  if (ins.cmd.includes('\0')) bad(['cmd'], 'cmd contains a NUL character, which no shell command can hold');
   const absolute = (v: string | undefined, field: string) => {
     if (v === undefined) return;
     if (!v.startsWith('/')) bad([field], `${field} must be an absolute path, got ${JSON.stringify(v)}`);
     // eslint-disable-next-line no-control-regex
-    else if (/[\u0000-\u001f\u007f]/.test(v)) bad([field], `${field} must not contain control characters`);
+    else if (/[\u0001-\u001f\u007f]/.test(v)) bad([field], `${field} must not contain control characters`); // NUL: checkCharacters
   };
   absolute(ins.working_directory, 'working_directory');
   absolute(ins.lock_file, 'lock_file');
+  // WorkingDirectory= in a unit file takes the path raw: systemd strips trailing white space, and
+  // a trailing backslash joins the next line to it. Such a path cannot be written exactly.
+  if (ins.working_directory !== undefined && /^\/.*[ \t\\]$/s.test(ins.working_directory)) {
+    bad(['working_directory'], 'working_directory must not end with a space, a tab or a backslash: a systemd unit cannot hold such a path exactly');
+  }
   const env: [string, string][] = [];
   for (const [k, v] of Object.entries(ins.env ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const value = String(v);
-    if (value.includes('\0')) bad(['env', k], `the value of ${k} contains a NUL character`);
+    // A YAML implicit key (GitHub's env:) may be at most 1024 characters; no real name comes close.
+    if (k.length > MAX_NAME) bad(['env', k], `environment variable names are limited to ${MAX_NAME} characters (this one has ${k.length})`);
+    // A number or boolean is passed as JavaScript writes it back; refuse one that was written
+    // otherwise (0x10, 1.0, True, 1e3, -0), which would pass a value the author did not write.
+    const written = typeof v === 'string' ? undefined : report.text?.(['instruction', 'env', k]);
+    if (written !== undefined && written !== value) {
+      bad(['env', k], `the value of ${k} is written ${written}, which YAML reads as the ${typeof v} ${value}: quote it ("${written}") to pass it as written`);
+    }
     env.push([k, value]);
   }
   if (!ok) return undefined;
@@ -222,12 +272,21 @@ function lowerInstruction(def: DefinitionValue, error: ErrorFn): ShellInstructio
   return ir;
 }
 
-function lowerTargets(def: DefinitionValue, _error: ErrorFn): TargetSettings {
+/** Names that become environment variable names or YAML keys. */
+const MAX_NAME = 255;
+
+function lowerTargets(def: DefinitionValue, error: ErrorFn): TargetSettings {
   const t = def.targets;
   if (t === undefined) return { systemd: { onFailure: [] }, crontab: {}, github: {} };
   const out: TargetSettings = {};
   if (t.systemd !== undefined) {
     const s = t.systemd ?? {};
+    // unit_name becomes file names (<name>.timer, …) in the output directory, like an id.
+    const unit = s.unit_name;
+    const problem = unit === undefined ? undefined : unit.startsWith('.') ? 'it starts with a dot' : unit.includes('..') ? "it contains '..'" : unit.length > 200 ? 'it is longer than 200 characters' : undefined;
+    if (problem) {
+      error(['targets', 'systemd', 'unit_name'], 'schema-value', `invalid unit_name ${JSON.stringify(unit)}: ${problem}`, { help: 'unit names become file names: use letters, digits, and : _ . - \\ (e.g. custodian-sync)' });
+    }
     out.systemd = { onFailure: s.on_failure ?? [] };
     if (s.unit_name) out.systemd.unitName = s.unit_name;
     if (s.user) out.systemd.user = s.user;

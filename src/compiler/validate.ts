@@ -4,14 +4,39 @@
  * the value otherwise.
  */
 import type { z } from 'zod';
+import type { ZodMiniType } from 'zod/mini';
 import type { Diagnostic, DiagnosticCode } from './diagnostics.ts';
 import { type LoadedDocument, nodeAt, nodeRange, type PathSegment } from './load.ts';
 import { Definition, type DefinitionValue } from './schema.ts';
 
+/**
+ * Schema problems reported per document: a hostile 1 MiB file can hold 100 000 unknown keys,
+ * and the caller spreads these into its own list (a call-stack limit) and prints each with its
+ * line. The count of the rest is reported instead.
+ */
+const MAX_ISSUES = 50;
+
 export function validateDocument(loaded: LoadedDocument): { value?: DefinitionValue; diagnostics: Diagnostic[] } {
   const result = Definition.safeParse(loaded.value);
   if (result.success) return { value: result.data, diagnostics: [] };
-  const diagnostics = result.error.issues.flatMap((issue) => toDiagnostics(loaded, issue));
+  const diagnostics: Diagnostic[] = [];
+  let more = 0;
+  for (const issue of result.error.issues) {
+    if (diagnostics.length >= MAX_ISSUES) {
+      more += issue.code === 'unrecognized_keys' ? issue.keys.length : 1;
+      continue;
+    }
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys.length : 1;
+    const room = MAX_ISSUES - diagnostics.length;
+    const shown = issue.code === 'unrecognized_keys' && keys > room ? { ...issue, keys: issue.keys.slice(0, room) } : issue;
+    if (shown !== issue) more += keys - room;
+    for (const d of toDiagnostics(loaded, shown)) diagnostics.push(d);
+  }
+  if (more > 0) {
+    const last = diagnostics[diagnostics.length - 1]!;
+    const message = `${more} more schema problem${more === 1 ? '' : 's'} in this definition not shown; fix the ones above first`;
+    diagnostics.push({ code: last.code, severity: 'error', message, file: last.file, ...(last.range ? { range: last.range } : {}) });
+  }
   return { diagnostics };
 }
 
@@ -128,14 +153,14 @@ function describe(v: unknown): string {
 
 /** Keys the schema allows at a path, following discriminated unions by the document's own values. */
 function allowedKeys(root: unknown, path: readonly PathSegment[]): string[] | undefined {
-  let schema: z.ZodType | undefined = Definition;
+  let schema: ZodMiniType | undefined = Definition;
   let value: unknown = root;
   for (let i = 0; i <= path.length; i++) {
     schema = resolve(schema, value);
     if (!schema) return undefined;
     if (i === path.length) break;
     const seg = path[i]!;
-    const def = schema.def as { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType; valueType?: z.ZodType };
+    const def = schema.def as { type: string; shape?: Record<string, ZodMiniType>; element?: ZodMiniType; valueType?: ZodMiniType };
     if (def.type === 'object' && typeof seg === 'string') schema = def.shape?.[seg];
     else if (def.type === 'array') schema = def.element;
     else if (def.type === 'record') schema = def.valueType;
@@ -146,16 +171,16 @@ function allowedKeys(root: unknown, path: readonly PathSegment[]): string[] | un
   return def?.type === 'object' && def.shape ? Object.keys(def.shape) : undefined;
 }
 
-function resolve(schema: z.ZodType | undefined, value: unknown): z.ZodType | undefined {
+function resolve(schema: ZodMiniType | undefined, value: unknown): ZodMiniType | undefined {
   let s = schema;
   for (let guard = 0; s && guard < 20; guard++) {
-    const def = s.def as { type: string; innerType?: z.ZodType; in?: z.ZodType; options?: z.ZodType[]; discriminator?: string };
+    const def = s.def as { type: string; innerType?: ZodMiniType; in?: ZodMiniType; options?: ZodMiniType[]; discriminator?: string };
     if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') s = def.innerType;
     else if (def.type === 'pipe') s = def.in;
     else if (def.type === 'union' && def.discriminator && def.options) {
       const tag = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[def.discriminator] : undefined;
       s = def.options.find((o) => {
-        const d = (o.def as { shape?: Record<string, z.ZodType> }).shape?.[def.discriminator!];
+        const d = (o.def as { shape?: Record<string, ZodMiniType> }).shape?.[def.discriminator!];
         return (d?.def as { values?: unknown[] } | undefined)?.values?.includes(tag);
       });
     } else return s;

@@ -119,8 +119,17 @@ export function parseRule(src: string): { ok: true; rule: ParsedRule } | { ok: f
   }
 }
 
+/**
+ * How deep an expression may nest: parentheses and `!` inside each other, and operators chained
+ * one after the other (a chain of n `&&` is a tree n deep). The parser, the type checker and
+ * every consumer of the tree recurse, so without a limit a long rule overflows the call stack.
+ */
+export const MAX_RULE_DEPTH = 200;
+
 class Parser {
   #pos = 0;
+  #nesting = 0;
+  readonly #depth = new WeakMap<RuleExpr, number>();
   readonly spans = new WeakMap<RuleExpr, Span>();
   constructor(
     readonly src: string,
@@ -147,7 +156,16 @@ class Parser {
 
   node<T extends RuleExpr>(expr: T, start: number, end: number): T {
     this.spans.set(expr, { offset: start, length: end - start });
+    const children = expr.kind === 'not' ? [expr.operand] : expr.kind === 'and' || expr.kind === 'or' || expr.kind === 'compare' ? [expr.left, expr.right] : [];
+    const depth = 1 + Math.max(0, ...children.map((c) => this.#depth.get(c) ?? 0));
+    if (depth > MAX_RULE_DEPTH) syntax(`the expression nests or chains more than ${MAX_RULE_DEPTH} operators deep; split it into several rule.when entries`, start, end - start);
+    this.#depth.set(expr, depth);
     return expr;
+  }
+
+  /** Guards the recursion of '(' and '!' before it happens. */
+  enter(t: Token): void {
+    if (++this.#nesting > MAX_RULE_DEPTH) syntax(`the expression nests more than ${MAX_RULE_DEPTH} levels deep; split it into several rule.when entries`, t.offset, t.length);
   }
   span(e: RuleExpr): Span {
     return this.spans.get(e) ?? { offset: 0, length: 0 };
@@ -181,7 +199,9 @@ class Parser {
     const t = this.peek();
     if ((t.kind === 'op' && t.text === '!') || this.isWord(t, 'not')) {
       this.next();
+      this.enter(t);
       const operand = this.not();
+      this.#nesting--;
       return this.node({ kind: 'not', operand }, t.offset, this.end(operand));
     }
     return this.compare();
@@ -210,7 +230,9 @@ class Parser {
       case 'number':
         return this.node({ kind: 'literal', value: t.value as number }, t.offset, t.offset + t.length);
       case '(': {
+        this.enter(t);
         const inner = this.or();
+        this.#nesting--;
         const close = this.next();
         if (close.kind !== ')') syntax(close.kind === 'eof' ? "missing ')'" : `expected ')' but found '${close.text}'`, close.offset, close.length || 1);
         this.spans.set(inner, { offset: t.offset, length: close.offset + 1 - t.offset });
