@@ -147,6 +147,8 @@ const SEEDS = [
       }
     })
     .flatMap(yamlFiles),
+  // and the hostile corpus (test/hostile.test.ts), mutated further
+  ...yamlFiles(join(FIXTURES, 'hostile')),
 ].map((p) => ({ path: relative(ROOT, p), text: readFileSync(p, 'utf8') }));
 
 // ---------------------------------------------------------------------------------------------

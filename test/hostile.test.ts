@@ -8,9 +8,10 @@
  * was written", and the output directory — which holds an earlier compile and would be updated
  * by the valid definition next to the hostile one — byte for byte, mtime for mtime unchanged.
  *
- * The text cases are files in test/fixtures/hostile/ (the first comment line says what each
- * is); binary and generated ones (non-UTF-8, BOM, CRLF, huge, NUL bytes, symlink loops) are
- * built here. Then: ids and unit names never make a path that leaves --out, for any target.
+ * The text cases are files in test/fixtures/hostile/ (named for what they are; the less obvious
+ * ones start with a comment saying more); binary and generated ones (non-UTF-8, BOM, CRLF, lone
+ * CR, huge, NUL bytes, symlink loops) are built here. Then: ids and unit names never make a path
+ * that leaves --out, for any target.
  */
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,7 +75,8 @@ async function refuse(files: Record<string, string | Buffer>): Promise<CliResult
   for (const [name, content] of Object.entries(files)) writeFileSync(join(root, 'definitions', name), content);
   const t0 = Date.now();
   const r = await acore(ARGS, root);
-  expect(Date.now() - t0, 'the compile took too long').toBeLessThan(15_000);
+  // A hang, not a slow machine: the largest cases take a few seconds alone, more under a loaded suite.
+  expect(Date.now() - t0, 'the compile took too long').toBeLessThan(60_000);
   expect(r.stderr, 'a stack trace was printed').not.toMatch(/^\s+at /m);
   expect(r.stderr).not.toContain('internal error');
   expect(r.code, r.stderr.slice(0, 2000)).toBe(1);
@@ -199,7 +201,7 @@ describe('hostile corpus (test/fixtures/hostile/)', () => {
 const plain = (cmd = 'echo hi') =>
   ['id: hostile.gen', 'trigger:', '  trigger_type: cron', '  cron_expression: "0 3 * * *"', '  timezone: UTC', 'instruction:', '  kind: shell', `  cmd: ${cmd}`, ''].join('\n');
 
-describe('hostile bytes and sizes (generated)', () => {
+describe('hostile bytes and sizes (generated)', { timeout: 120_000 }, () => {
   it('non-UTF-8 bytes → error[io-encoding] at the first bad byte', async () => {
     const bytes = Buffer.concat([Buffer.from(plain('echo X').replace('X\n', '')), Buffer.from([0xff, 0xfe]), Buffer.from(' hi\n')]);
     const r = await refuse({ 'latin1.yaml': bytes });
@@ -233,8 +235,8 @@ describe('hostile bytes and sizes (generated)', () => {
     expect(r.stderr).toMatch(/limited to 1048576 bytes/);
   });
 
-  it('just under 1 MiB of errors (one per line) → reported capped, quickly', async () => {
-    const r = await refuse({ 'errors.yaml': '- [\n'.repeat(200_000) });
+  it('100 000 lines with an error each → reported capped, quickly', async () => {
+    const r = await refuse({ 'errors.yaml': '- [\n'.repeat(100_000) });
     expectError(r, 'definitions/errors.yaml', 'yaml-syntax', 2, 1);
     expect(r.stderr).toMatch(/more YAML problems in this file .* not shown/);
     expect(r.stderr.length).toBeLessThan(100_000);

@@ -9,7 +9,7 @@ import type { TargetName } from '../compiler/ir.ts';
 import { TARGET_NAMES } from '../compiler/schema.ts';
 import { DEFAULT_SCRIPT_DIR, type Target, type TargetOptions } from '../targets/target.ts';
 import { EXIT, type Io } from './main.ts';
-import { type Applied, applyPlan, MANIFEST, OutputError, type Plan, planOutput } from './output.ts';
+import { type Applied, applyPlans, MANIFEST, OutputError, type Plan, planOutput } from './output.ts';
 import { formatDiagnostic, summary } from './report.ts';
 import { type ReadResult, readDefinitions } from './sources.ts';
 import { BUILD, inputsHash, remember, unchangedSince } from './incremental.ts';
@@ -133,18 +133,16 @@ export function write(p: Prepared, opts: { force?: boolean }, io: Io): Map<Targe
     io.stderr(`acore: ${blocking} file${blocking === 1 ? '' : 's'} in the way; nothing was written\n`);
     return EXIT.failed;
   }
-  const applied = new Map<TargetName, Applied>();
-  for (const { target, plan, display } of p.plans) {
-    for (const n of plan.notes) io.stderr(`${join(display, n)}\n`);
-    try {
-      applied.set(target, applyPlan(plan));
-    } catch (e) {
-      if (!(e instanceof OutputError)) throw e;
-      io.stderr(`${display}: error[io-write]: ${e.message}\n`);
-      return EXIT.failed;
-    }
+  for (const { plan, display } of p.plans) for (const n of plan.notes) io.stderr(`${join(display, n)}\n`);
+  // All targets at once: every file of every target is on disk before the first one is renamed.
+  try {
+    const results = applyPlans(p.plans.map((t) => t.plan));
+    return new Map(p.plans.map((t, i) => [t.target, results[i]!]));
+  } catch (e) {
+    if (!(e instanceof OutputError)) throw e;
+    io.stderr(`${p.plans.map((t) => t.display).join(', ')}: error[io-write]: ${e.message}\n`);
+    return EXIT.failed;
   }
-  return applied;
 }
 
 /** More changed files than this are summarised. */

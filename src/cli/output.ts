@@ -80,8 +80,8 @@ type Entry = { kind: 'missing' } | { kind: 'file'; content: string } | { kind: '
  */
 class Listing {
   readonly #dirs = new Map<string, Map<string, Dirent> | null>();
-  has(path: string): boolean {
-    const dir = dirname(path);
+  /** The entries of a directory; null when it cannot be read (for a reason other than not existing). */
+  list(dir: string): Map<string, Dirent> | null {
     let entries = this.#dirs.get(dir);
     if (entries === undefined) {
       try {
@@ -92,6 +92,11 @@ class Listing {
       }
       this.#dirs.set(dir, entries);
     }
+    return entries;
+  }
+  has(path: string): boolean {
+    const dir = dirname(path);
+    const entries = this.list(dir);
     return entries === null || entries.has(path.slice(dir.length + 1));
   }
 }
@@ -242,8 +247,7 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
     } else if (entry.content === a.content) {
       plan.changes.push({ kind: 'unchanged', path: a.path });
       if (a.path !== MANIFEST) current[a.path] = sha256(a.content);
-    }
-    else if (a.path === MANIFEST || ours(a.path, entry.content) || (opts.force && entry.kind === 'file')) {
+    } else if (a.path === MANIFEST || ours(a.path, entry.content) || (opts.force && entry.kind === 'file')) {
       plan.changes.push({ kind: 'update', path: a.path, content: a.content, old: entry.content });
     } else {
       const why = !hasGeneratedMarker(entry.content)
@@ -266,15 +270,18 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
     if (ours(path, entry.content) || opts.force) plan.changes.push({ kind: 'remove', path, old: entry.content });
     else plan.notes.push(`${path}: no longer generated, but edited since acore wrote it; left in place (remove it by hand, or use --force)`);
   }
-  plan.stale = staleTemps(dir, [...artefacts.map((a) => a.path), ...Object.keys(recorded)].filter(isSafeRelative), parents);
+  plan.stale = staleTemps(dir, [...artefacts.map((a) => a.path), ...Object.keys(recorded)].filter(isSafeRelative), parents, listing);
   for (const s of plan.stale) plan.notes.push(`${s}: temporary file of an acore compile that was interrupted; removed by the next compile that writes here`);
   // Surface the conflicts first in the order the files are listed.
   plan.conflicts.sort((a, b) => (a.path < b.path ? -1 : 1));
   return plan;
 }
 
-/** Temporary files of killed compiles in the directories these paths live in. */
-function staleTemps(dir: string, paths: readonly string[], parents: Map<string, string>): string[] {
+/**
+ * Temporary files of killed compiles in the directories these paths live in (the listings are
+ * the plan's own, read once). A PID that is running may be a compile writing right now: kept.
+ */
+function staleTemps(dir: string, paths: readonly string[], parents: Map<string, string>, listing: Listing): string[] {
   const dirs = new Set<string>(['']);
   for (const p of paths) {
     const d = p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '';
@@ -282,13 +289,7 @@ function staleTemps(dir: string, paths: readonly string[], parents: Map<string, 
   }
   const out: string[] = [];
   for (const d of [...dirs].sort()) {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(d ? join(dir, d) : dir, { withFileTypes: true });
-    } catch {
-      continue;
-    }
-    for (const e of entries) {
+    for (const e of listing.list(d ? join(dir, d) : dir)?.values() ?? []) {
       const m = TEMP.exec(e.name);
       if (m && e.isFile() && !running(Number(m[1]))) out.push(d ? `${d}/${e.name}` : e.name);
     }

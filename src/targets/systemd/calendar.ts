@@ -63,7 +63,19 @@ export function toOnCalendar(s: CronSchedule, timezone?: string): string[] {
 function computeOnCalendar(s: CronSchedule, timezone?: string): string[] {
   const time = `${component(s.hours, 0, 23)}:${component(s.minutes, 0, 59)}:${component(s.seconds, 0, 59)}`;
   const suffix = timezone ? ` ${timezone}` : '';
-  return dayLines(s).map((line) => `${renderDate(line)} ${time}${suffix}`);
+  return dayLines(s)
+    .flatMap(oneBackwardRun)
+    .map((line) => `${renderDate(line)} ${time}${suffix}`);
+}
+
+/**
+ * systemd 252 rejects some lists after `~` (`~11,28`, `~13,26`; `~02,05` passes) but takes any
+ * single value or ascending range, so a line counting back from the month's end gets one run
+ * each (found by test/fuzz.test.ts).
+ */
+function oneBackwardRun(line: DayLine): DayLine[] {
+  if (line.anchor.kind !== 'bwd') return [line];
+  return runs([...line.anchor.days].sort((a, b) => a - b)).map(([a, b]) => ({ ...line, anchor: { kind: 'bwd', days: range(a, b) } }));
 }
 
 function dayLines(s: CronSchedule): DayLine[] {
@@ -312,9 +324,10 @@ export function component(values: number[], min: number, max: number): string {
     .join(',');
 }
 
-/** Days counted from the end; systemd wants `~a..b` ascending (`~01..07`: the last seven days). */
+/** Days counted from the end, one run: `~a` or `~a..b` ascending (`~01..07`: the last seven days). */
 function backwardComponent(ks: number[]): string {
-  return runs([...ks].sort((a, b) => a - b))
-    .map(([a, b]) => (a === b ? pad(a) : b === a + 1 ? `${pad(a)},${pad(b)}` : `${pad(a)}..${pad(b)}`))
-    .join(',');
+  const sorted = [...ks].sort((a, b) => a - b);
+  const first = sorted[0]!;
+  const last = sorted[sorted.length - 1]!;
+  return first === last ? pad(first) : `${pad(first)}..${pad(last)}`;
 }
