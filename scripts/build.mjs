@@ -48,6 +48,20 @@ await build({
   banner: { js: "import{createRequire as __acoreCreateRequire}from'node:module';const require=__acoreCreateRequire(import.meta.url);" },
   plugins: [
     {
+      // commander require()s child_process at load time, for executable subcommands acore does
+      // not have; a lazy stand-in keeps that module off every command's start-up.
+      name: 'lazy-child-process-for-commander',
+      setup(b) {
+        b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+          args.importer.includes('/node_modules/commander/') ? { path: 'lazy-child-process', namespace: 'acore-lazy' } : undefined,
+        );
+        b.onLoad({ filter: /.*/, namespace: 'acore-lazy' }, () => ({
+          contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+          loader: 'js',
+        }));
+      },
+    },
+    {
       name: 'precompiled-handlebars',
       setup(b) {
         b.onLoad({ filter: /\.hbs$/ }, (args) => ({ contents: templateModule(readFileSync(args.path, 'utf8')), loader: 'js' }));

@@ -1,74 +1,21 @@
 /**
- * `acore compile` and `acore validate`: read → compile (pure) → print diagnostics → plan →
- * write or check. Decides the exit code only at the end, after reporting everything.
+ * `acore compile`: read → compile (pure) → print diagnostics → plan → write or check.
+ * Decides the exit code only at the end, after reporting everything.
  */
 import { join, relative, resolve } from 'node:path';
-import { compile, type CompileResult, loadDefinitions } from '../compiler/compile.ts';
-import { compareDiagnostics, type Diagnostic, hasErrors } from '../compiler/diagnostics.ts';
+import { compile, type CompileResult } from '../compiler/compile.ts';
+import { hasErrors } from '../compiler/diagnostics.ts';
 import type { TargetName } from '../compiler/ir.ts';
-import { TARGET_NAMES } from '../compiler/schema.ts';
-import { DEFAULT_SCRIPT_DIR, type Target, type TargetOptions } from '../targets/target.ts';
+import { type CompileOptions, loadTarget, printDiagnostics, targetOptions } from './compile-shared.ts';
 import { EXIT, type Io } from './main.ts';
 import { type Applied, applyPlans, MANIFEST, OutputError, type Plan, planOutput } from './output.ts';
-import { formatDiagnostic, summary } from './report.ts';
+import { summary } from './report.ts';
 import { type ReadResult, readDefinitions } from './sources.ts';
 import { BUILD, inputsHash, remember, unchangedSince } from './incremental.ts';
 import { type Timings, timingsFrom } from './timings.ts';
 
-export interface CompileOptions {
-  targets: TargetName[];
-  definitions: string;
-  /** One target: its output directory. Several: the parent of one directory per target. */
-  out?: string;
-  check?: boolean;
-  scope: 'user' | 'system';
-  force?: boolean;
-  cronForm?: 'user' | 'cron.d';
-  scriptDir?: string;
-  /** crontab: the host's time zone, when known; definitions in that zone need no run-time check. */
-  cronHostTz?: string;
-}
-
-/** Targets are loaded on demand, so a command only pays for the templates it uses. */
-export async function loadTarget(name: TargetName): Promise<Target> {
-  switch (name) {
-    case 'systemd':
-      return (await import('../targets/systemd/index.ts')).systemdTarget;
-    case 'crontab':
-      return (await import('../targets/crontab/index.ts')).crontabTarget;
-    case 'github':
-      return (await import('../targets/github/index.ts')).githubTarget;
-  }
-}
-
-export function targetOptions(opts: Pick<CompileOptions, 'scope' | 'cronForm' | 'scriptDir' | 'cronHostTz'>): TargetOptions {
-  const form = opts.cronForm ?? 'user';
-  const crontab: TargetOptions['crontab'] = { form, scriptDir: opts.scriptDir ?? DEFAULT_SCRIPT_DIR[form] };
-  if (opts.cronHostTz) crontab.hostTimezone = opts.cronHostTz;
-  return { scope: opts.scope, crontab };
-}
-
-function printDiagnostics(diagnostics: readonly Diagnostic[], texts: Map<string, string>, io: Io): void {
-  for (const d of [...diagnostics].sort(compareDiagnostics)) io.stderr(`${formatDiagnostic(d, (f) => texts.get(f), io.color)}\n\n`);
-}
-
-export async function validateCommand(opts: { definitions: string; target?: TargetName[] }, io: Io): Promise<number> {
-  const read = readDefinitions(opts.definitions, io.cwd);
-  // The targets run too (nothing is written), so a definition its own targets cannot express is
-  // reported here, not only at compile time.
-  const targets = await Promise.all((opts.target?.length ? opts.target : TARGET_NAMES).map(loadTarget));
-  const result = compile(read.files, targets, targetOptions({ scope: 'user' }));
-  const diagnostics = [...read.diagnostics, ...result.diagnostics];
-  printDiagnostics(diagnostics, new Map(read.files.map((f) => [f.path, f.text])), io);
-  if (hasErrors(diagnostics)) {
-    io.stderr(`acore: ${summary(diagnostics)}\n`);
-    return EXIT.failed;
-  }
-  const n = result.definitions.length;
-  const extra = summary(diagnostics);
-  io.stdout(`${n} definition${n === 1 ? '' : 's'} valid${extra ? ` (${extra})` : ''}\n`);
-  return EXIT.ok;
-}
+export type { CompileOptions } from './compile-shared.ts';
+export { loadTarget, targetOptions } from './compile-shared.ts';
 
 export interface TargetPlan {
   target: TargetName;

@@ -18,7 +18,7 @@ import type { ActivityIR, TargetName } from '../compiler/ir.ts';
 import { TARGET_NAMES } from '../compiler/schema.ts';
 import type { SourceFile } from '../compiler/source.ts';
 import type { Artefact } from '../targets/target.ts';
-import { loadTarget, targetOptions } from './compile-command.ts';
+import { loadTarget, targetOptions } from './compile-shared.ts';
 import {
   compareFacts,
   type FactChange,

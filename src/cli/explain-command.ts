@@ -10,7 +10,7 @@ import { emit, type LoadedDefinition } from '../compiler/compile.ts';
 import type { ActivityIR, CronSchedule, DomItem, DowItem, TargetName } from '../compiler/ir.ts';
 import { CAPABILITIES, type Feature, FEATURES, featuresUsed, type Support } from '../targets/capabilities.ts';
 import type { Artefact } from '../targets/target.ts';
-import { loadTarget } from './compile-command.ts';
+import { loadTarget } from './compile-shared.ts';
 import { observesDst } from '../compiler/cron/next.ts';
 import { EXIT, type Io } from './main.ts';
 import { allowedTargets, findDefinition, optionsFor, targetVerdict } from './next-command.ts';

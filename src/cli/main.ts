@@ -93,7 +93,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     .option('-t, --target <targets>', 'targets to check against (default: all)', collectTargets)
     .option('-d, --definitions <dir>', 'definitions directory', 'definitions')
     .action(async (opts) => {
-      const { validateCommand } = await import('./compile-command.ts');
+      const { validateCommand } = await import('./validate-command.ts');
       code = await validateCommand(opts, io);
     });
 

@@ -11,7 +11,7 @@ import { type LoadedDefinition, loadDefinitions } from '../compiler/compile.ts';
 import type { ActivityIR, TargetName } from '../compiler/ir.ts';
 import { type FireTime, formatInZone, isKnownZone, isoUtc, previewFireTimes, type TargetFireTimes } from '../compiler/cron/next.ts';
 import type { TargetOptions, TargetProblem } from '../targets/target.ts';
-import { loadTarget, targetOptions } from './compile-command.ts';
+import { loadTarget, targetOptions } from './compile-shared.ts';
 import { EXIT, type Io, TARGETS } from './main.ts';
 import { formatDiagnostic, summary } from './report.ts';
 import { readDefinitions } from './sources.ts';
