@@ -44,14 +44,16 @@ function definition(i, rand) {
   const pick = (xs) => xs[Math.floor(rand() * xs.length)];
   const zone = pick(ZONES);
   const probe = rand() < 0.6;
+  const cron = pick(CRONS);
+  const catchUp = rand() < 0.3;
   const lines = [
     `id: fleet.team-${i % 97}.job-${i}`,
     `description: Fleet job ${i}. Generated for the benchmark.`,
     'trigger:',
     '  trigger_type: cron',
-    `  cron_expression: "${pick(CRONS)}"`,
+    `  cron_expression: "${cron}"`,
     ...(zone ? [`  timezone: ${zone}`] : []),
-    `  misfire_policy: ${rand() < 0.7 ? 'skip' : 'catch_up'}`,
+    `  misfire_policy: ${catchUp ? 'catch_up' : 'skip'}`,
   ];
   if (probe) {
     lines.push('context:', '  - kind: http_get', `    url: http://127.0.0.1:${8000 + (i % 7)}/state/health`, '    bind: hub', `    timeout_seconds: ${1 + (i % 5)}`);
@@ -65,6 +67,9 @@ function definition(i, rand) {
   );
   if (rand() < 0.5) lines.push(`  timeout_seconds: ${60 * (1 + (i % 30))}`);
   if (rand() < 0.4) lines.push('  env:', `    TEAM: team-${i % 97}`, `    LEVEL: "${i % 3}"`);
+  // As a real fleet would: what a target cannot express is not offered to it.
+  if (catchUp) lines.push('targets:', '  systemd:');
+  else if (/[L#]/.test(cron)) lines.push('targets:', '  systemd:', '  crontab:');
   return `${lines.join('\n')}\n`;
 }
 
