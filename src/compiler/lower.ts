@@ -211,11 +211,16 @@ function checkUrl(url: string, path: PathSegment[], error: ErrorFn): void {
  * `\uD800` escape) is not a character and cannot be written as UTF-8 (it would become U+FFFD,
  * i.e. a different value). Refused wherever they appear, at the value.
  */
+// eslint-disable-next-line no-control-regex
+const BAD_CHARACTER = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 function checkCharacters(def: DefinitionValue, error: ErrorFn): void {
   const stack: { value: unknown; path: PathSegment[] }[] = [{ value: def, path: [] }];
   while (stack.length > 0) {
     const { value, path } = stack.pop()!;
     if (typeof value === 'string') {
+      // One scan for the common case (nothing wrong); the message is built only for a problem.
+      if (!BAD_CHARACTER.test(value)) continue;
       const where = path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
       if (value.includes('\0')) {
         error(path, 'schema-value', `${where} contains a NUL character, which no command, argument, environment variable or file can hold`);

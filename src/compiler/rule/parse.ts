@@ -110,13 +110,23 @@ export interface ParsedRule {
   spans: WeakMap<RuleExpr, Span>;
 }
 
-export function parseRule(src: string): { ok: true; rule: ParsedRule } | { ok: false; problem: RuleProblem } {
-  try {
-    return { ok: true, rule: new Parser(src, tokenize(src)).parse() };
-  } catch (e) {
-    if (e instanceof RuleSyntaxError) return { ok: false, problem: e.problem };
-    throw e;
+type ParseResult = { ok: true; rule: ParsedRule } | { ok: false; problem: RuleProblem };
+
+// Fleets repeat the same few rules; the results are never mutated, so each text is parsed once.
+const parsed = new Map<string, ParseResult>();
+
+export function parseRule(src: string): ParseResult {
+  let result = parsed.get(src);
+  if (result === undefined) {
+    try {
+      result = { ok: true, rule: new Parser(src, tokenize(src)).parse() };
+    } catch (e) {
+      if (!(e instanceof RuleSyntaxError)) throw e;
+      result = { ok: false, problem: e.problem };
+    }
+    if (parsed.size < 10_000) parsed.set(src, result);
   }
+  return result;
 }
 
 /**
