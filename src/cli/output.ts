@@ -317,10 +317,6 @@ function writeAll(fd: number, content: string): void {
 }
 
 /** Carries out one plan without conflicts (or with --force). See applyPlans. */
-export function applyPlan(plan: Plan): Applied {
-  return applyPlans([plan])[0]!;
-}
-
 /**
  * Carries out plans without conflicts (or with --force), all or nothing across all of them:
  * every temporary file of every plan is written before the first rename, so a failure while
