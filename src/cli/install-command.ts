@@ -40,13 +40,7 @@ export function unitDirectory(scope: 'user' | 'system', env: Io['env']): string 
 }
 
 function systemctl(scope: 'user' | 'system', args: string[], env: Io['env']): Promise<{ code: number; out: string }> {
-  const argv = [...(scope === 'user' ? ['--user'] : []), '--no-ask-password', ...args];
-  return new Promise((done) => {
-    execFile('systemctl', argv, { env: env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      done({ code, out: `${stdout}${stderr}`.trim() });
-    });
-  });
+  return run('systemctl', [...(scope === 'user' ? ['--user'] : []), '--no-ask-password', ...args], env);
 }
 
 export async function installCommand(opts: InstallOptions, io: Io): Promise<number> {
@@ -114,6 +108,7 @@ function expandHome(path: string, env: Io['env']): string {
   return path.replace(/^(\$HOME|~)(?=\/|$)/, env.HOME || '/root');
 }
 
+/** A program run without a shell; `out` is stdout and stderr together, for messages. */
 function run(cmd: string, args: string[], env: Io['env'], input?: string): Promise<{ code: number; out: string; stdout: string }> {
   return new Promise((done) => {
     const child = execFile(cmd, args, { env: env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
