@@ -14,6 +14,7 @@ import { loadTarget } from './compile-shared.ts';
 import { observesDst } from '../compiler/cron/next.ts';
 import { EXIT, type Io } from './main.ts';
 import { allowedTargets, findDefinition, optionsFor, targetVerdict } from './next-command.ts';
+import { MACROS } from '../compiler/cron/parse.ts';
 
 export interface ExplainOptions {
   definitions: string;
@@ -178,15 +179,6 @@ function hostTools(target: TargetName, ir: ActivityIR, artefacts: Artefact[]): s
 // ---------------------------------------------------------------------------------------------
 // Schedules in words
 
-const MACRO_FIELDS: Record<string, string> = {
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-  '@monthly': '0 0 1 * *',
-  '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@hourly': '0 * * * *',
-};
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const ORDINAL = ['', 'first', 'second', 'third', 'fourth', 'fifth'];
@@ -204,8 +196,8 @@ function valueList(values: number[], name: (v: number) => string = String): stri
 }
 
 function describeSchedule(s: CronSchedule): string[] {
-  const lines = [`cron: ${s.expression}${s.macro ? ` (${MACRO_FIELDS[s.macro.toLowerCase()] ?? ''})` : ''}`];
-  const text = s.macro ? (MACRO_FIELDS[s.macro.toLowerCase()] ?? s.expression) : s.expression;
+  const lines = [`cron: ${s.expression}${s.macro ? ` (${MACROS[s.macro.toLowerCase()] ?? ''})` : ''}`];
+  const text = s.macro ? (MACROS[s.macro.toLowerCase()] ?? s.expression) : s.expression;
   try {
     lines.push(`in words (cronstrue): ${cronstrue.toString(text, { use24HourTimeFormat: true, dayOfWeekStartIndexZero: true })}`);
   } catch {

@@ -15,6 +15,7 @@ import { loadTarget, targetOptions } from './compile-shared.ts';
 import { EXIT, type Io, TARGETS } from './main.ts';
 import { formatDiagnostic, summary } from './report.ts';
 import { readDefinitions } from './sources.ts';
+import { editDistance } from '../compiler/validate.ts';
 
 export interface NextOptions {
   count?: string;
@@ -57,20 +58,6 @@ export function findDefinition(id: string, dir: string, io: Io): Found {
     return EXIT.failed;
   }
   return { definition, all: loaded.definitions };
-}
-
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = prev[j]!;
-      prev[j] = Math.min(up + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return prev[b.length]!;
 }
 
 /** Up to five ids, nearest first: containing the wanted text, or a small edit distance away. */

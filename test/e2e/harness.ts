@@ -234,3 +234,13 @@ export function readStamps(path: string): { label: string; at: number }[] {
       return { label: label!, at: Number(at) };
     });
 }
+
+/** Starts a oneshot service, waits until it is no longer activating, and returns how it ended. */
+export async function runUnit(m: UserManager, unit: string) {
+  await m.systemctl('start', unit);
+  await waitFor(`${unit} to finish`, async () => {
+    const s = await m.show(unit, 'ActiveState');
+    return s.ActiveState === 'activating' ? undefined : true;
+  });
+  return m.show(unit, 'ActiveState', 'Result', 'ExecMainStatus');
+}

@@ -11,36 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as stringifyYaml } from 'yaml';
 import { acore } from '../helpers.ts';
-import { startUserManager, type UserManager, waitFor, writeDefinitions } from './harness.ts';
+import { runUnit, startUserManager, type UserManager, writeDefinitions } from './harness.ts';
+import { NASTY } from '../nasty-values.ts';
 
-const BIG = `${'0123456789abcdef%$`\'"\\'.repeat(4_000)}`.slice(0, 100_000);
-
-/** The table of test/injection.test.ts. */
-const NASTY: [string, string][] = [
-  ['single quotes', "it's 'quoted'"],
-  ['double quotes', 'say "hi" ""'],
-  ['percent', '100% %s %n %% \\% %'],
-  ['dollar', '$HOME ${HOME} $(id) $$ $1 $@ $* $? $0 ${X:-y}'],
-  ['backticks', '`id` `'],
-  ['github expression', '${{ secrets.TOKEN }} ${{ github.actor }} ${{'],
-  ['newlines', 'line 1\nline 2\n\n'],
-  ['crlf', 'a\r\nb'],
-  ['lone cr', 'a\rb'],
-  ['tab', 'a\tb\t'],
-  ['backslashes', 'C:\\path\\ \\\\ \\n \\x41 trailing\\'],
-  ['escape and del', 'a\x1b[31mred\x1b[0m\x7f\x01'],
-  ['unicode', 'ünïcødé 😀 → ∕ \u202eRTL\u202c \u00a0nbsp \u200bzw'],
-  ['unicode line breaks', 'a\u2028b\u2029c\u0085d'],
-  ['bom', '\ufeffx'],
-  ['shell metacharacters', '; rm -rf "$OUT/victim" && echo pwned > "$OUT/pwned" | cat & # <>*?[a]{b,c}~'],
-  ['systemd specifiers', '%h %u %t %% %n %i %%%'],
-  ['leading dash', '-e --help -- -'],
-  ['only spaces', '   '],
-  ['empty', ''],
-  ['hash', '# not a comment'],
-  ['yaml-ish', '- a: b\n  c: [d]\n--- ...'],
-  ['100 kB', BIG],
-];
 
 // eslint-disable-next-line no-control-regex
 const hasControl = (s: string) => /[\u0000-\u001f\u007f]/.test(s);
@@ -106,19 +79,10 @@ afterAll(async () => {
   await m?.stop();
 });
 
-async function runUnit(unit: string) {
-  await m.systemctl('start', unit);
-  await waitFor(`${unit} to finish`, async () => {
-    const s = await m.show(unit, 'ActiveState');
-    return s.ActiveState === 'activating' ? undefined : true;
-  });
-  return m.show(unit, 'ActiveState', 'Result', 'ExecMainStatus');
-}
-
 describe('systemd: values reach the job exactly, through a real user manager', () => {
   it.each(NASTY.map(([name], i) => [name, i] as const))('%s', async (_name, i) => {
     const c = cases[i]!;
-    const s = await runUnit(`${c.id}.service`);
+    const s = await runUnit(m, `${c.id}.service`);
     expect(s, m.log(`${c.id}.service`)).toMatchObject({ Result: 'success' });
     expect(readFileSync(join(c.out, 'argv'), 'utf8')).toBe(`/bin/sh\0-c\0${c.cmd}\0`);
     expect(readFileSync(join(c.out, 'V'), 'utf8')).toBe(c.value);
@@ -129,7 +93,7 @@ describe('systemd: values reach the job exactly, through a real user manager', (
   });
 
   it('probe URL and lock file reach curl and flock exactly (specifiers and $ included)', async () => {
-    const s = await runUnit(`${probe.id}.service`);
+    const s = await runUnit(m, `${probe.id}.service`);
     expect(s, m.log(`${probe.id}.service`)).toMatchObject({ Result: 'success' });
     expect(readFileSync(join(m.root, 'curl-argv'), 'utf8').split('\0').slice(-2)).toEqual([probe.url, '']);
     expect(readFileSync(join(m.root, 'probe-ran'), 'utf8')).toBe('ran\n');

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definitionYaml } from './definitions.ts';
-import { startUserManager, type UserManager, waitFor, writeDefinitions } from './harness.ts';
+import { runUnit, startUserManager, type UserManager, waitFor, writeDefinitions } from './harness.ts';
 
 let m: UserManager;
 const file = (name: string) => join(m.root, name);
@@ -57,18 +57,9 @@ afterAll(async () => {
   await m?.stop();
 });
 
-async function runUnit(unit: string) {
-  await m.systemctl('start', unit);
-  await waitFor(`${unit} to finish`, async () => {
-    const s = await m.show(unit, 'ActiveState');
-    return s.ActiveState === 'activating' ? undefined : true;
-  });
-  return m.show(unit, 'ActiveState', 'Result', 'ExecMainStatus');
-}
-
 describe('on_failure', () => {
   it('log_and_continue: the failure is logged as a warning, the unit does not fail, nothing pages', async () => {
-    const s = await runUnit('e2e.warn-only.service');
+    const s = await runUnit(m, 'e2e.warn-only.service');
     expect(s).toMatchObject({ ActiveState: 'inactive', Result: 'success' });
     expect(m.log('e2e.warn-only.service')).toMatch(/^<4>acore: the command failed with exit status 3; on_failure is log_and_continue/m);
     await new Promise((r) => setTimeout(r, 500));
@@ -76,7 +67,7 @@ describe('on_failure', () => {
   });
 
   it('fail (default): the unit fails with the command’s status and its OnFailure= handler runs', async () => {
-    const s = await runUnit('e2e.must-page.service');
+    const s = await runUnit(m, 'e2e.must-page.service');
     expect(s).toMatchObject({ ActiveState: 'failed', Result: 'exit-code', ExecMainStatus: '3' });
     expect(m.log('e2e.must-page.service')).toMatch(/^<3>acore: the command failed with exit status 3$/m);
     await waitFor('the OnFailure= handler', () => (read('paged').includes('e2e.must-page.service') ? true : undefined), 5_000);
@@ -87,7 +78,7 @@ describe('on_failure', () => {
 describe('timeout', () => {
   it('a run past its timeout is stopped and fails under on_failure: fail', async () => {
     const t0 = Date.now();
-    const s = await runUnit('e2e.timeout-fail.service');
+    const s = await runUnit(m, 'e2e.timeout-fail.service');
     expect(Date.now() - t0).toBeLessThan(8_000);
     expect(s).toMatchObject({ ActiveState: 'failed', Result: 'exit-code', ExecMainStatus: '124' });
     expect(read('tf')).toBe('started\n');
@@ -96,7 +87,7 @@ describe('timeout', () => {
   });
 
   it('a run past its timeout is stopped and only logged under log_and_continue', async () => {
-    const s = await runUnit('e2e.timeout-warn.service');
+    const s = await runUnit(m, 'e2e.timeout-warn.service');
     expect(s).toMatchObject({ ActiveState: 'inactive', Result: 'success' });
     expect(read('tw')).toBe('');
     expect(m.log('e2e.timeout-warn.service')).toMatch(/^<4>acore: the command timed out after 1 seconds/m);
@@ -105,7 +96,7 @@ describe('timeout', () => {
 
 describe('commands and values byte for byte', () => {
   it('the shell receives exactly the command as written', async () => {
-    const s = await runUnit('e2e.argv.service');
+    const s = await runUnit(m, 'e2e.argv.service');
     expect(s).toMatchObject({ Result: 'success' });
     const argv = readFileSync(file('argv'), 'utf8').split('\0');
     const expected = `cat /proc/$$/cmdline > ${file('argv')}; : '${NASTY.replace(/'/g, "'\\''")}'`;
@@ -113,7 +104,7 @@ describe('commands and values byte for byte', () => {
   });
 
   it('environment values, working directory and shell expansions come out as sh would give them', async () => {
-    const s = await runUnit('e2e.values.service');
+    const s = await runUnit(m, 'e2e.values.service');
     expect(s).toMatchObject({ Result: 'success' });
     const wd = join(m.root, 'dir with spaces, % and $dollar');
     const home = process.env.HOME ?? '/root';

@@ -27,7 +27,7 @@ export type CronParseResult =
   | { ok: false; errors: CronError[] };
 
 /** crontab(5) macros. @weekly is Sunday midnight (systemd's own `weekly` is Monday). */
-const MACROS: Record<string, string> = {
+export const MACROS: Record<string, string> = {
   '@yearly': '0 0 1 1 *',
   '@annually': '0 0 1 1 *',
   '@monthly': '0 0 1 * *',
