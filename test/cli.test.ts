@@ -38,10 +38,16 @@ function def(id: string, o: DefOptions = {}): string {
 /** A definition with an out-of-range cron minute: error[cron-range] at line 5. */
 const BAD = def('demo.bad', { cron: '61 * * * *' });
 
-/** The three units acore generates for one cron definition. */
-const unitsOf = (id: string) => [`${id}-trigger.service`, `${id}.service`, `${id}.timer`];
+/** The two units acore generates for one cron definition. */
+const unitsOf = (id: string) => [`${id}.service`, `${id}.timer`];
+
+/** The one trigger template every timer starts an instance of (acore-trigger@<id>.service). */
+const TEMPLATE = 'acore-trigger@.service';
 
 const MANIFEST = '.acore-manifest.json';
+
+/** Every file of a systemd output directory for these definitions, sorted. */
+const filesOf = (...ids: string[]) => [MANIFEST, TEMPLATE, ...ids.flatMap(unitsOf)].sort();
 
 /** A temporary project: `<root>/definitions/<name>` for every entry (nested names allowed). */
 function project(defs: Record<string, string | Buffer>): string {
@@ -99,7 +105,7 @@ describe('exit codes', () => {
     const root = project({ 'a.yaml': def('demo.alpha') });
     const r = await compile(root);
     expect(r.code).toBe(0);
-    expect(listFiles(join(root, 'out'))).toEqual([MANIFEST, ...unitsOf('demo.alpha')].sort());
+    expect(listFiles(join(root, 'out'))).toEqual(filesOf('demo.alpha'));
   });
 
   it('1 on invalid definitions (compile), reported as file:line:col: error[code]', async () => {
@@ -245,7 +251,8 @@ describe('unchanged input', () => {
     const out = join(root, 'out');
     const first = await compile(root);
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/\b6 created\b/);
+    // Two units per definition and the shared trigger template.
+    expect(first.stdout).toMatch(/\b5 created\b/);
     const before = snapshot(out);
     const dirMtime = statSync(out).mtimeMs;
     await sleep(20);
@@ -276,7 +283,7 @@ describe('unchanged input', () => {
     const changed = Object.keys(after).filter((f) => after[f]!.mtimeMs !== before[f]!.mtimeMs || after[f]!.ino !== before[f]!.ino);
     expect(changed.length).toBeGreaterThan(0);
     for (const f of changed) expect([...unitsOf('demo.beta'), MANIFEST]).toContain(f);
-    for (const f of unitsOf('demo.alpha')) expect(after[f]).toEqual(before[f]);
+    for (const f of [...unitsOf('demo.alpha'), TEMPLATE]) expect(after[f]).toEqual(before[f]);
     expect(after['demo.beta.service']!.content).toContain('echo changed');
     // Exactly the rewritten units are reported as updated.
     for (const f of changed.filter((f) => f !== MANIFEST)) expect(r.stdout).toContain(`updated ${join('out', f)}`);
@@ -289,18 +296,37 @@ describe('orphans', () => {
     const root = project({ 'a.yaml': def('demo.alpha'), 'b.yaml': def('demo.beta') });
     const out = join(root, 'out');
     expect((await compile(root)).code).toBe(0);
-    expect(Object.keys(readManifest(out).files).sort()).toEqual([...unitsOf('demo.alpha'), ...unitsOf('demo.beta')].sort());
+    expect(Object.keys(readManifest(out).files).sort()).toEqual([TEMPLATE, ...unitsOf('demo.alpha'), ...unitsOf('demo.beta')].sort());
     const before = snapshot(out);
     await sleep(20);
 
     rmSync(join(root, 'definitions', 'b.yaml'));
     const r = await compile(root);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\b3 removed\b/);
-    expect(listFiles(out)).toEqual([MANIFEST, ...unitsOf('demo.alpha')].sort());
+    expect(r.stdout).toMatch(/\b2 removed\b/);
+    expect(listFiles(out)).toEqual(filesOf('demo.alpha'));
     const after = snapshot(out);
-    for (const f of unitsOf('demo.alpha')) expect(after[f]).toEqual(before[f]);
-    expect(Object.keys(readManifest(out).files).sort()).toEqual(unitsOf('demo.alpha'));
+    // The shared trigger template stays, untouched, for the timers that are left.
+    for (const f of [...unitsOf('demo.alpha'), TEMPLATE]) expect(after[f]).toEqual(before[f]);
+    expect(Object.keys(readManifest(out).files).sort()).toEqual([TEMPLATE, ...unitsOf('demo.alpha')].sort());
+    noTempFiles(out);
+  });
+
+  it('removing the last definition for systemd removes the shared trigger template too', async () => {
+    const root = project({ 'a.yaml': def('demo.alpha'), 'b.yaml': def('demo.beta') });
+    const out = join(root, 'out');
+    expect((await compile(root)).code).toBe(0);
+    // A hand-written template of the operator's own in the same directory stays.
+    writeFileSync(join(out, 'mine@.service'), '[Service]\nType=oneshot\nExecStart=/bin/true\n');
+    // The last one is disabled (an empty definitions directory is an error, not "remove all").
+    rmSync(join(root, 'definitions', 'b.yaml'));
+    writeDef(root, 'a.yaml', `${def('demo.alpha')}enabled: false\n`);
+    const r = await compile(root);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`removed ${join('out', TEMPLATE)}`);
+    expect(listFiles(out)).toEqual([MANIFEST, 'mine@.service']);
+    expect(readManifest(out).files).toEqual({});
+    expect((await check(root)).code).toBe(0);
     noTempFiles(out);
   });
 });
@@ -351,7 +377,7 @@ describe('ownership', () => {
 
     const r = await compile(root, '--force');
     expect(r.code).toBe(0);
-    expect(listFiles(out)).toEqual([MANIFEST, ...unitsOf('demo.alpha')].sort());
+    expect(listFiles(out)).toEqual(filesOf('demo.alpha'));
     expect(readFileSync(join(out, 'demo.alpha.timer'), 'utf8')).toMatch(/^# Generated by acore/);
     expect(readFileSync(join(out, 'demo.alpha.timer'), 'utf8')).toContain('OnCalendar=*-*-* 03:00:00 UTC');
     // Now ours: a plain compile is clean.
@@ -400,7 +426,7 @@ describe('ownership', () => {
     expect(r.stderr).toContain('demo.beta.timer');
     expect(readFileSync(join(out, 'demo.beta.timer'), 'utf8')).toBe(edited);
     // The unedited orphans are gone.
-    expect(listFiles(out)).toEqual([MANIFEST, ...unitsOf('demo.alpha'), 'demo.beta.timer'].sort());
+    expect(listFiles(out)).toEqual([...filesOf('demo.alpha'), 'demo.beta.timer'].sort());
     noTempFiles(out);
   });
 });
@@ -448,7 +474,7 @@ describe('symlinks', () => {
     const r = await compile(root);
     expect(r.code).toBe(0);
     expect(lstatSync(join(root, 'out')).isSymbolicLink()).toBe(true);
-    expect(listFiles(real)).toEqual([MANIFEST, ...unitsOf('demo.alpha')].sort());
+    expect(listFiles(real)).toEqual(filesOf('demo.alpha'));
     const before = snapshot(real);
     await sleep(20);
     const again = await compile(root);
@@ -487,7 +513,7 @@ describe('--check', () => {
     const root = project({ 'a.yaml': def('demo.alpha') });
     const r = await check(root);
     expect(r.code).toBe(1);
-    for (const f of unitsOf('demo.alpha')) expect(r.stdout).toContain(join('out', f));
+    for (const f of [TEMPLATE, ...unitsOf('demo.alpha')]) expect(r.stdout).toContain(join('out', f));
     expect(r.stdout).toMatch(/missing/);
     expect(existsSync(join(root, 'out'))).toBe(false);
   });
@@ -546,7 +572,7 @@ describe('--check', () => {
     // stale (definition changed), edited, missing, orphaned, and a new definition.
     writeDef(root, 'a.yaml', def('demo.alpha', { cmd: 'echo changed' }));
     writeFileSync(join(out, 'demo.alpha.timer'), `${readFileSync(join(out, 'demo.alpha.timer'), 'utf8')}# edit\n`);
-    rmSync(join(out, 'demo.alpha-trigger.service'));
+    rmSync(join(out, TEMPLATE));
     rmSync(join(root, 'definitions', 'b.yaml'));
     writeDef(root, 'c.yaml', def('demo.gamma'));
     const before = snapshot(out);
@@ -566,7 +592,7 @@ describe('default paths', () => {
     const root = project({ 'a.yaml': def('demo.alpha') });
     const r = await run(['compile', '--target', 'systemd'], root);
     expect(r.code).toBe(0);
-    expect(listFiles(root)).toEqual(['definitions/a.yaml', ...[MANIFEST, ...unitsOf('demo.alpha')].sort().map((f) => `out/systemd/${f}`)]);
+    expect(listFiles(root)).toEqual(['definitions/a.yaml', ...filesOf('demo.alpha').map((f) => `out/systemd/${f}`)]);
     expect(r.stdout).toContain(join('out', 'systemd'));
     const c = await run(['compile', '--target', 'systemd', '--check'], root);
     expect(c.code).toBe(0);
@@ -592,7 +618,7 @@ describe('reading the definitions directory', () => {
 
     const r = await compile(root);
     expect(r.code).toBe(0);
-    expect(listFiles(join(root, 'out'))).toEqual([MANIFEST, ...unitsOf('demo.alpha'), ...unitsOf('demo.beta'), ...unitsOf('demo.gamma')].sort());
+    expect(listFiles(join(root, 'out'))).toEqual(filesOf('demo.alpha', 'demo.beta', 'demo.gamma'));
   });
 
   it('a directory named x.yaml is not read as a file', async () => {
@@ -600,7 +626,7 @@ describe('reading the definitions directory', () => {
     const r = await compile(root);
     expect(r.code).toBe(0);
     expect(r.stderr).not.toMatch(/error\[/);
-    expect(listFiles(join(root, 'out'))).toEqual([MANIFEST, ...unitsOf('demo.alpha')].sort());
+    expect(listFiles(join(root, 'out'))).toEqual(filesOf('demo.alpha'));
   });
 
   it('a non-UTF-8 definition file → 1 with an io-encoding error at file:line:col, nothing written', async () => {
@@ -621,19 +647,22 @@ describe('reading the definitions directory', () => {
 });
 
 describe('--scope', () => {
-  const trigger = (out: string) => readFileSync(join(out, 'demo.alpha-trigger.service'), 'utf8');
+  const trigger = (out: string) => readFileSync(join(out, TEMPLATE), 'utf8');
+  const timerUnit = (out: string) => /^Unit=(.*)$/m.exec(readFileSync(join(out, 'demo.alpha.timer'), 'utf8'))?.[1];
 
-  it('default (user) scope: the trigger unit calls `systemctl --user start`', async () => {
+  it('default (user) scope: the timer starts its trigger instance, whose template calls `systemctl --user start`', async () => {
     const root = project({ 'a.yaml': def('demo.alpha') });
     expect((await compile(root)).code).toBe(0);
-    expect(trigger(join(root, 'out'))).toMatch(/^ExecStart=.*systemctl --user start\b.*demo\.alpha\.service/m);
+    expect(timerUnit(join(root, 'out'))).toBe('acore-trigger@demo.alpha.service');
+    expect(trigger(join(root, 'out'))).toMatch(/^ExecStart=systemctl --user start --no-block %i\.service$/m);
   });
 
-  it('--scope system: the trigger unit calls `systemctl start` without --user', async () => {
+  it('--scope system: the trigger template calls `systemctl start` without --user', async () => {
     const root = project({ 'a.yaml': def('demo.alpha') });
     expect((await compile(root, '--scope', 'system')).code).toBe(0);
     const text = trigger(join(root, 'out'));
-    expect(text).toMatch(/^ExecStart=.*systemctl start\b.*demo\.alpha\.service/m);
+    expect(timerUnit(join(root, 'out'))).toBe('acore-trigger@demo.alpha.service');
+    expect(text).toMatch(/^ExecStart=systemctl start --no-block %i\.service$/m);
     expect(text).not.toContain('--user');
   });
 
@@ -642,7 +671,7 @@ describe('--scope', () => {
     expect((await compile(root)).code).toBe(0);
     const r = await compile(root, '--scope', 'system');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`updated ${join('out', 'demo.alpha-trigger.service')}`);
+    expect(r.stdout).toContain(`updated ${join('out', TEMPLATE)}`);
     expect(trigger(join(root, 'out'))).not.toContain('--user');
   });
 });

@@ -362,9 +362,9 @@ describe('no path escapes --out', () => {
     const r = await acore([...ARGS, '--cron-form', form!, '--script-dir', '/opt/../../etc/acore jobs'], root);
     expect(r.code, r.stderr).toBe(0);
     const out = join(root, 'out');
-    const expected = new Set<string>(['systemd/.acore-manifest.json', 'crontab/.acore-manifest.json', 'github/.acore-manifest.json']);
+    const expected = new Set<string>(['systemd/.acore-manifest.json', 'systemd/acore-trigger@.service', 'crontab/.acore-manifest.json', 'github/.acore-manifest.json']);
     for (const id of ODD_IDS) {
-      for (const f of [`${id}.timer`, `${id}.service`, `${id}-trigger.service`]) expected.add(`systemd/${f}`);
+      for (const f of [`${id}.timer`, `${id}.service`]) expected.add(`systemd/${f}`);
       expected.add(`crontab/libexec/${id}.sh`);
       expected.add(`github/${id}.yml`);
       if (form === 'cron.d') expected.add(`crontab/cron.d/acore-${id.replace(/[^A-Za-z0-9_-]/g, '_')}`);
@@ -394,9 +394,16 @@ describe('no path escapes --out', () => {
     expect(r.code, r.stderr).toBe(0);
     // (listFiles reads a backslash as a separator; systemd's directory is flat)
     const written = readdirSync(join(root, 'out'));
-    expect(written.length).toBe(names.length * 3 + 1);
+    // Two units per name, the shared trigger template and the manifest.
+    expect(written.length).toBe(names.length * 2 + 2);
     for (const f of written) expect(lstatSync(join(root, 'out', f)).isFile()).toBe(true);
     expect(written).toContain('x\\x2dy.timer');
+    expect(written).toContain('acore-trigger@.service');
+    // Each timer starts the template's instance named exactly like its job (escapes kept).
+    for (const n of names) {
+      const name = n.replace(/\\\\/g, '\\');
+      expect(readFileSync(join(root, 'out', `${name}.timer`), 'utf8')).toContain(`\nUnit=acore-trigger@${name}.service\n`);
+    }
     for (const bad of ['../x', '/etc/x', '..', '.x', 'a/b', 'z'.repeat(201)]) {
       rmSync(join(root, 'out'), { recursive: true, force: true });
       writeFileSync(join(root, 'definitions', 'bad.yaml'), `${plain().replace('hostile.gen', 'ubad')}targets:\n  systemd:\n    unit_name: ${JSON.stringify(bad)}\n`);

@@ -57,7 +57,7 @@ describe('acore init', () => {
       'out/github/.acore-manifest.json',
       'out/github/example.nightly-report.yml',
       'out/systemd/.acore-manifest.json',
-      'out/systemd/example.nightly-report-trigger.service',
+      'out/systemd/acore-trigger@.service',
       'out/systemd/example.nightly-report.service',
       'out/systemd/example.nightly-report.timer',
     ]);

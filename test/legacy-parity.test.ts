@@ -6,7 +6,8 @@
  * runs in, and the unit names (targets.systemd.unit_name takes them over in place).
  * Intended differences, each checked below so the list cannot go stale:
  *   1. health check: ExecCondition= probes the hub and skips the run when it is not ok;
- *   2. lock + no overlap: flock in ExecStart, and the timer starts custodian-sync-trigger.service;
+ *   2. lock + no overlap: flock in ExecStart, and the timer starts acore-trigger@custodian-sync.service
+ *      (the shared template's instance, which starts custodian-sync.service unless it is running);
  *   3. log_and_continue: a failed sweep is logged, the unit does not enter the failed state;
  *   4. AccuracySec=1s: fires on the second (legacy: systemd's default 1 min window);
  *   5. the command runs through /bin/sh -c with `cd` (legacy: WorkingDirectory= + direct exec).
@@ -37,8 +38,9 @@ const definition = parse(read('definitions/state-hub-consistency-sweep.yaml')) a
 describe('custodian-sync parity', () => {
   it('takes over the legacy unit names', () => {
     expect(settings(legacyTimer, 'Unit')).toEqual(['custodian-sync.service']);
-    expect(settings(timer, 'Unit')).toEqual(['custodian-sync-trigger.service']);
-    expect(read('expected/systemd/custodian-sync-trigger.service')).toContain('start --no-block custodian-sync.service');
+    expect(settings(timer, 'Unit')).toEqual(['acore-trigger@custodian-sync.service']);
+    // The template's %i is the instance name, so this instance starts custodian-sync.service.
+    expect(settings(read('expected/systemd/acore-trigger@.service'), 'ExecStart')).toEqual(['systemctl --user start --no-block %i.service']);
   });
 
   it('fires at the same instants (systemd-analyze calendar, 4 bases × 300 iterations)', async () => {

@@ -145,9 +145,16 @@ async function explainTarget(target: TargetName, definition: LoadedDefinition, u
   const artefacts = await artefactsFor(target, definition);
   const where = target === 'crontab' ? 'out/crontab/ by default, with --cron-form user' : `out/${target}/ by default`;
   lines.push(`  files (${where}):`);
+  // Already loaded by artefactsFor; imported here only for its names.
+  const systemd = target === 'systemd' ? await import('../targets/systemd/index.ts') : undefined;
   for (const a of artefacts) {
-    const shared = a.ids.length > 1 || (target === 'crontab' && a.path === 'crontab');
-    lines.push(`    ${a.path}${shared ? '  (the managed crontab block, shared with the other definitions for crontab)' : ''}`);
+    const shared =
+      target === 'crontab' && a.path === 'crontab'
+        ? '  (the managed crontab block, shared with the other definitions for crontab)'
+        : systemd && a.path === systemd.TRIGGER_TEMPLATE
+          ? `  (the trigger template, shared by every timer acore generates into the directory; this timer starts ${systemd.triggerInstance(systemd.unitBaseName(ir))})`
+          : '';
+    lines.push(`    ${a.path}${shared}`);
   }
   lines.push(`  host tools: ${hostTools(target, ir, artefacts)}`);
   return lines;

@@ -70,7 +70,7 @@ export const CAPABILITIES: Record<TargetName, Record<Feature, Support>> = {
     timezone: exact('OnCalendar=… <zone>; a nonexistent local time is skipped, an ambiguous one fires once'),
     'timezone.host': exact('OnCalendar= without a zone reads the host’s local time, as cron does'),
     'timezone.dst': exact('a local time that does not exist is skipped; an ambiguous one fires once (the first)'),
-    'misfire.skip': exact('the timer starts a trigger unit that starts the job only if it is not already running'),
+    'misfire.skip': exact('the timer starts an instance of the shared acore-trigger@.service, which starts the job only if it is not already running'),
     'misfire.catch_up': exact('Persistent=true: one run for the missed fire times when the timer is back'),
     'health-check': exact('ExecCondition= runs curl; unreachable, HTTP error, timeout or non-JSON skips the run'),
     rule: exact('ExecCondition= evaluates it with jq; false skips the run'),

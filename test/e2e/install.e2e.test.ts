@@ -43,8 +43,11 @@ describe('acore install', () => {
     expect(r.stdout).toMatch(/ran: systemctl --user daemon-reload/);
     expect(r.stdout).toMatch(/ran: systemctl --user enable --now inst\.alpha\.timer/);
     expect(listFiles(m.unitDir).filter((f) => !f.includes('.d/'))).toEqual(
-      expect.arrayContaining(['inst.alpha.timer', 'inst.alpha.service', 'inst.alpha-trigger.service', 'inst.beta.timer', 'mine.service']),
+      expect.arrayContaining(['inst.alpha.timer', 'inst.alpha.service', 'acore-trigger@.service', 'inst.beta.timer', 'mine.service']),
     );
+    // Only timers are enabled and started; the shared trigger template needs neither.
+    expect(r.stdout).not.toMatch(/ran: .*acore-trigger/);
+    expect(listFiles(m.unitDir).filter((f) => f.includes('trigger'))).toEqual(['acore-trigger@.service']);
     for (const t of ['inst.alpha.timer', 'inst.beta.timer']) expect(await state(t)).toMatchObject({ enabled: 'enabled', active: 'active' });
     const alpha = await state('inst.alpha.timer');
     const expected = nextFireTimes('0 */5 * * * *', Date.now() - 2_000, 3, 'UTC');
@@ -70,7 +73,10 @@ describe('acore install', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/ran: systemctl --user disable --now inst\.beta\.timer/);
     expect(r.stdout).toMatch(/removed .*inst\.beta\.timer/);
-    for (const f of ['inst.beta.timer', 'inst.beta.service', 'inst.beta-trigger.service']) expect(existsSync(join(m.unitDir, f))).toBe(false);
+    for (const f of ['inst.beta.timer', 'inst.beta.service']) expect(existsSync(join(m.unitDir, f))).toBe(false);
+    // The shared trigger template stays for inst.alpha.
+    expect(existsSync(join(m.unitDir, 'acore-trigger@.service'))).toBe(true);
+    expect((await m.show('inst.alpha.timer', 'Triggers')).Triggers).toBe('acore-trigger@inst.alpha.service');
     expect(existsSync(join(m.unitDir, 'timers.target.wants', 'inst.beta.timer'))).toBe(false);
     const beta = await state('inst.beta.timer');
     expect(beta.active).toBe('inactive');
@@ -120,5 +126,20 @@ describe('acore install', () => {
     expect((await m.systemctl('daemon-reload')).code).toBe(0);
     expect((await m.systemctl('start', 'inst.alpha.timer')).code).toBe(0);
     expect(await state('inst.alpha.timer')).toMatchObject({ active: 'active' });
+  });
+
+  it('with no definition left for systemd, the last timer is stopped and the shared template removed too', async () => {
+    writeFileSync(join(defs, 'a.yaml'), `${definitionYaml({ id: 'inst.alpha', cron: '30 7 * * *', timezone: 'UTC', cmd: 'true' })}enabled: false\n`);
+    const mine = readFileSync(join(m.unitDir, 'mine.service'), 'utf8');
+    const r = await install();
+    expect(r.stderr).toMatch(/info\[definition-disabled\]: 'inst\.alpha' is disabled/);
+    expect(r.stderr).not.toMatch(/error|warning/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ran: systemctl --user disable --now inst\.alpha\.timer/);
+    expect(r.stdout).toMatch(/removed .*acore-trigger@\.service/);
+    for (const f of ['inst.alpha.timer', 'inst.alpha.service', 'acore-trigger@.service']) expect(existsSync(join(m.unitDir, f))).toBe(false);
+    expect((await state('inst.alpha.timer')).load).toBe('not-found');
+    expect((await m.show('acore-trigger@inst.alpha.service', 'LoadState')).LoadState).toBe('not-found');
+    expect(readFileSync(join(m.unitDir, 'mine.service'), 'utf8')).toBe(mine);
   });
 });

@@ -2,9 +2,11 @@
  * Under a real systemd user manager: the timer elapses when the expression says, a fire time
  * that falls during a run is dropped (misfire_policy: skip), and catch_up makes up exactly
  * one missed run. A control unit without acore's trigger shows the systemd 252 behaviour the
- * trigger exists for (a back-to-back re-run), so this test could tell them apart.
+ * trigger exists for (a back-to-back re-run), so this test could tell them apart. The trigger
+ * is an instance of the one shared template, acore-trigger@<name>.service, which starts exactly
+ * the job named by its instance, escapes in a unit_name included.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextFireTimes } from '../oracle/cron-reference.ts';
@@ -74,9 +76,18 @@ describe('misfire_policy: skip', () => {
       '[Timer]\nOnCalendar=*-*-* *:*:00/2\nAccuracySec=1s\nUnit=e2e.control.service\n',
     );
     await m.reload();
+    // The skip timer goes through the shared template's instance, the control straight to the job.
+    expect((await m.show('e2e.skip.timer', 'Triggers')).Triggers).toBe('acore-trigger@e2e.skip.service');
+    expect((await m.show('e2e.control-direct.timer', 'Triggers')).Triggers).toBe('e2e.control.service');
+    const startedAt = Date.now();
     await m.systemctl('start', 'e2e.skip.timer', 'e2e.control-direct.timer');
     await sleep(14_500);
+    // The instance ran (the timer started it, it started the job); asked before the timer stops,
+    // after which the manager may unload both.
+    const instance = await m.show('acore-trigger@e2e.skip.service', 'InactiveExitTimestamp', 'Result');
     await m.systemctl('stop', 'e2e.skip.timer', 'e2e.control-direct.timer');
+    expect(parseTimestamp(instance.InactiveExitTimestamp), JSON.stringify(instance)).toBeGreaterThanOrEqual(Math.floor(startedAt / 1000) * 1000);
+    expect(instance.Result).toBe('success');
     await waitFor('runs to end', async () => ((await m.show('e2e.skip.service', 'ActiveState')).ActiveState === 'inactive' ? true : undefined), 10_000);
     await waitFor('control runs to end', async () => ((await m.show('e2e.control.service', 'ActiveState')).ActiveState === 'inactive' ? true : undefined), 10_000);
 
@@ -136,5 +147,30 @@ describe('misfire_policy: catch_up', () => {
     const later = (f: string) => readStamps(f).filter((r) => r.at >= restarted + 2.5);
     expect(later(caught).length).toBe(1);
     expect(later(skipped).length).toBe(1);
+  });
+});
+
+describe('the shared trigger template', () => {
+  it('an instance starts exactly the job it names, also a unit_name with a \\x2d escape or a colon', async () => {
+    const ran = join(m.root, 'escaped-runs');
+    const decoy = join(m.root, 'decoy-runs');
+    const escaped = 'e2e\\x2descaped';
+    const dir = writeDefinitions(m, 'escaped', {
+      'a.yaml': definitionYaml({ id: 'e2e.escaped', cron: '* * * * * *', cmd: `echo escaped >> ${ran}`, systemd: { unit_name: escaped } }),
+      'b.yaml': definitionYaml({ id: 'e2e.colon', cron: '* * * * * *', cmd: `echo colon >> ${ran}`, systemd: { unit_name: 'e2e:colon' } }),
+    });
+    expect((await m.compile(dir)).code).toBe(0);
+    // The unit an unescaped name would start (%I, or the name written into ExecStart=, which
+    // systemd unescapes): it must never run.
+    writeFileSync(join(m.unitDir, 'e2e-escaped.service'), `[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo decoy >> ${decoy}'\n`);
+    await m.reload();
+    const argv = (await m.show(`acore-trigger@${escaped}.service`, 'ExecStart')).ExecStart ?? '';
+    expect(argv).toContain(`argv[]=systemctl --user start --no-block ${escaped}.service ;`);
+    await m.systemctl('start', `${escaped}.timer`, 'e2e:colon.timer');
+    const lines = () => (existsSync(ran) ? readFileSync(ran, 'utf8').split('\n') : []);
+    await waitFor('both jobs to run', () => (lines().includes('escaped') && lines().includes('colon') ? true : undefined), 10_000);
+    await m.systemctl('stop', `${escaped}.timer`, 'e2e:colon.timer');
+    expect(existsSync(decoy)).toBe(false);
+    expect((await m.show(`${escaped}.service`, 'Result')).Result).toBe('success');
   });
 });

@@ -1,9 +1,17 @@
 /**
- * systemd target: per cron definition a `.timer` (systemd.timer(5)), the job's `.service`
- * (systemd.service(5), systemd.exec(5)) and a small `-trigger.service` between them that
- * gives `misfire_policy` its meaning (see templates/systemd/trigger.hbs).
+ * systemd target: per cron definition a `.timer` (systemd.timer(5)) and the job's `.service`
+ * (systemd.service(5), systemd.exec(5)); between them an instance of one template unit shared by
+ * every timer in the output directory, `acore-trigger@.service`, that gives `misfire_policy`
+ * its meaning (see templates/systemd/acore-trigger@.service.hbs).
  *
- *   <name>.timer ──elapses──▶ <name>-trigger.service ──systemctl start --no-block──▶ <name>.service
+ *   <name>.timer ──elapses──▶ acore-trigger@<name>.service ──systemctl start --no-block %i.service──▶ <name>.service
+ *
+ * The template is emitted once, with every emitted definition's id, whenever at least one
+ * definition is emitted (and so removed with the last one). `%i` is the instance name as
+ * written, which is exactly <name>: systemd expands specifiers in ExecStart= after unescaping
+ * its words, so a unit_name with `\x2d`-style escapes reaches systemctl unchanged.
+ * Length: names are at most 200 characters, so `acore-trigger@<name>.service` stays within
+ * systemd's 255 (test/systemd-verify.test.ts verifies the longest).
  *
  * <name>.service: ExecCondition= runs the guard (lock free, probes, rule: skip = exit 1),
  * ExecStart= runs the command under the lock with the timeout and failure policy. Starting
@@ -12,15 +20,30 @@
 import { type Template, template } from '../templates.ts';
 import type { ActivityIR, CronTriggerIR } from '../../compiler/ir.ts';
 import { guardScript, requiredTools, runScript, type ShellProgram, systemdFlavor } from '../shell/scripts.ts';
-import { type Artefact, commentSafe, generatedHeader, type Target, type TargetOptions, type TargetProblem } from '../target.ts';
+import { type Artefact, commentSafe, GENERATED_MARKER, generatedHeader, type Target, type TargetOptions, type TargetProblem } from '../target.ts';
 import { capabilityProblems } from '../capabilities.ts';
 import { InexpressibleSchedule, toOnCalendar } from './calendar.ts';
 import { environmentAssignment, type ExecWord, execCommand, specifierSafe } from './escape.ts';
 import serviceTemplate from '../../../templates/systemd/service.hbs';
 import timerTemplate from '../../../templates/systemd/timer.hbs';
-import triggerTemplate from '../../../templates/systemd/trigger.hbs';
+import triggerTemplate from '../../../templates/systemd/acore-trigger@.service.hbs';
 
 let templates: { timer: Template; service: Template; trigger: Template } | undefined;
+
+/** The one trigger unit, a template; each timer starts its instance `acore-trigger@<name>.service`. */
+export const TRIGGER_TEMPLATE = 'acore-trigger@.service';
+
+export function triggerInstance(name: string): string {
+  return `acore-trigger@${name}.service`;
+}
+
+/** It has no single definition, so no `acore-id:` line; the marker still starts it. */
+const TRIGGER_HEADER = [
+  `${GENERATED_MARKER}. Do not edit: \`acore compile --target systemd\` rewrites it.`,
+  '# Shared by every timer acore generates into this directory: <name>.timer starts',
+  '# acore-trigger@<name>.service, which starts <name>.service unless it is already running.',
+  '# Needs on the host: systemctl.',
+].join('\n');
 
 export const systemdTarget: Target = {
   name: 'systemd',
@@ -28,6 +51,7 @@ export const systemdTarget: Target = {
     templates ??= { timer: template(timerTemplate), service: template(serviceTemplate), trigger: template(triggerTemplate) };
     const artefacts: Artefact[] = [];
     const problems: TargetProblem[] = [];
+    const emitted: string[] = [];
     for (const ir of definitions) {
       const settings = ir.targets.systemd;
       if (!settings) continue;
@@ -36,7 +60,10 @@ export const systemdTarget: Target = {
       if (found.some((p) => p.severity === 'error')) continue;
       const result = emitOne(ir, options);
       if ('problem' in result) problems.push(result.problem);
-      else artefacts.push(...result.artefacts);
+      else {
+        artefacts.push(...result.artefacts);
+        emitted.push(ir.id);
+      }
       if (options.scope === 'user' && (settings.user || settings.group)) {
         problems.push({
           id: ir.id,
@@ -46,6 +73,15 @@ export const systemdTarget: Target = {
           message: 'User= and Group= only apply to system units; compile with --scope system, or drop the setting',
         });
       }
+    }
+    if (emitted.length > 0) {
+      const systemctl = options.scope === 'user' ? 'systemctl --user' : 'systemctl';
+      artefacts.push({
+        target: 'systemd',
+        path: TRIGGER_TEMPLATE,
+        content: templates.trigger({ header: TRIGGER_HEADER, startCommand: `${systemctl} start --no-block %i.service` }),
+        ids: emitted.sort(),
+      });
     }
     return { artefacts, problems };
   },
@@ -76,7 +112,7 @@ function emitOne(ir: ActivityIR, options: TargetOptions): { artefacts: Artefact[
 
   const name = unitBaseName(ir);
   const jobUnit = `${name}.service`;
-  const triggerUnit = `${name}-trigger.service`;
+  const triggerUnit = triggerInstance(name);
   const tpl = templates!;
   const tools = requiredTools(ir);
   const header = generatedHeader(ir, 'systemd', [`Needs on the host: /bin/sh, coreutils, ${tools.join(', ')}.`]);
@@ -119,17 +155,10 @@ function emitOne(ir: ActivityIR, options: TargetOptions): { artefacts: Artefact[
     persistent: trigger.misfire === 'catch_up' ? 'true' : 'false',
     triggerUnit,
   });
-  const systemctl = options.scope === 'user' ? 'systemctl --user' : 'systemctl';
-  const triggerService = tpl.trigger({
-    header,
-    jobUnit,
-    startCommand: `${systemctl} start --no-block ${jobUnit}`,
-  });
   return {
     artefacts: [
       { target: 'systemd', path: `${name}.timer`, content: timer, ids: [ir.id] },
       { target: 'systemd', path: jobUnit, content: service, ids: [ir.id] },
-      { target: 'systemd', path: triggerUnit, content: triggerService, ids: [ir.id] },
     ],
   };
 }
