@@ -214,6 +214,46 @@ describe('a compile killed at any point leaves every file old or new, and the ne
     expect(killed).toBeGreaterThanOrEqual(7);
     expect(mixed + tempsSeen).toBeGreaterThan(0);
   }, 300_000);
+
+  it('a first compile (no output directory yet) killed while writing: the directory is absent or complete; the next compile removes the leftovers', async () => {
+    // A first compile writes everything into `.fresh.acore-tmp-PID-XXXXXXXX` beside the output
+    // directory and renames that into place in one step.
+    const staging = () => readdirSync(root).filter((f) => f.startsWith('.fresh.acore-tmp-'));
+    let killed = 0;
+    let leftovers = 0;
+    for (const [i, f] of [0, 0.1, 0.3, 0.5, 0.7, 0.9].entries()) {
+      rmSync(join(root, 'fresh'), { recursive: true, force: true });
+      let timer: NodeJS.Timeout | undefined;
+      let watcher: ReturnType<typeof watch> | undefined;
+      const r = await cli(['compile', '--target', 'systemd', '-d', 'new', '-o', 'fresh'], root, (child) => {
+        watcher = watch(root, (_e, name) => {
+          if (timer || !name || !String(name).startsWith('.fresh.acore-tmp-')) return;
+          timer = setTimeout(() => child.kill('SIGKILL'), Math.round(f * writeMs));
+        });
+      });
+      watcher?.close();
+      if (timer) clearTimeout(timer);
+      const label = `kill ${i} (${Math.round(f * 100)}% into the writing)`;
+      if (r.signal === 'SIGKILL') killed++;
+      else expect(r.code, `${label}: ${r.stderr}`).toBe(0);
+      if (existsSync(join(root, 'fresh'))) {
+        const { files, temps } = tree(join(root, 'fresh'));
+        expect(temps, label).toEqual([]);
+        expect([...files.keys()].filter((p) => p !== MANIFEST).sort(), label).toEqual([...refs.new.keys()].filter((p) => p !== MANIFEST).sort());
+        for (const [path, content] of files) if (path !== MANIFEST) expect(content === refs.new.get(path), `${label}: ${path}`).toBe(true);
+      }
+      leftovers += staging().length;
+
+      const rec = await cli(['compile', '--target', 'systemd', '-d', 'new', '-o', 'fresh'], root);
+      expect(rec.code, `${label}, recovering: ${rec.stderr}`).toBe(0);
+      expect(staging(), `${label}: staging directories left after the recovery`).toEqual([]);
+      const { files } = tree(join(root, 'fresh'));
+      expect([...files.keys()].sort(), label).toEqual([...refs.new.keys()].sort());
+      for (const [path, content] of files) expect(content === refs.new.get(path), `${label}: ${path} after recovery`).toBe(true);
+    }
+    expect(killed).toBeGreaterThanOrEqual(4);
+    expect(leftovers).toBeGreaterThan(0);
+  }, 300_000);
 });
 
 // ---------------------------------------------------------------------------------------------

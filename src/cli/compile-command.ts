@@ -164,7 +164,7 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
     const r = read;
     for (const t of p.plans) {
       const paths = [...p.result.artefacts.filter((a) => a.target === t.target).map((a) => a.path), MANIFEST];
-      remember(dirOf(t.target), inputs(t.target, r), paths, io.env);
+      remember(dirOf(t.target), inputs(t.target, r), paths, io.env, applied.get(t.target)?.stats);
     }
   }
   return EXIT.ok;

@@ -58,12 +58,21 @@ export function unchangedSince(dir: string, inputs: string, env: Io['env']): boo
   return true;
 }
 
-/** Remembers what a successful compile left in `dir`. Failing to remember only costs speed. */
-export function remember(dir: string, inputs: string, paths: readonly string[], env: Io['env']): void {
+/**
+ * Remembers what a successful compile left in `dir`. `known`: size and mtime of the files it has
+ * just written (taken with fstat while writing); the others are looked up. Failing to remember
+ * only costs speed.
+ */
+export function remember(dir: string, inputs: string, paths: readonly string[], env: Io['env'], known?: ReadonlyMap<string, [number, number]>): void {
   if (!BUILD) return;
   try {
     const files: State['files'] = {};
     for (const path of paths) {
+      const seen = known?.get(path);
+      if (seen) {
+        files[path] = seen;
+        continue;
+      }
       const st = lstatSync(join(dir, path));
       files[path] = [st.size, st.mtimeMs];
     }

@@ -21,8 +21,8 @@
  *   longer running) are the only unrecorded files acore removes, the next time it writes there.
  */
 import * as crypto from 'node:crypto';
-import { closeSync, type Dirent, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, type Dirent, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Artefact } from '../targets/target.ts';
 import { hasGeneratedMarker } from '../targets/target.ts';
 
@@ -64,6 +64,15 @@ export interface Plan {
   recorded?: Record<string, string>;
   /** Temporary files of a killed compile (relative paths), removed when this plan is applied. */
   stale?: string[];
+  /** sha256 of every artefact's content, by path (each hashed once per compile). */
+  hashes?: Map<string, string>;
+  /**
+   * The output directory does not exist yet: everything is written into a staging directory
+   * beside it, which is then renamed into place in one step (no per-file temporary names).
+   */
+  fresh?: boolean;
+  /** Staging directories of killed compiles beside the output directory (absolute paths). */
+  staleStaging?: string[];
 }
 
 export class OutputError extends Error {}
@@ -134,9 +143,9 @@ function readManifest(dir: string): Manifest | undefined {
   return undefined;
 }
 
-export function manifestContent(target: string, artefacts: readonly Artefact[], pending?: Record<string, string>): string {
+export function manifestContent(target: string, artefacts: readonly Artefact[], pending?: Record<string, string>, hashes?: ReadonlyMap<string, string>): string {
   const files: Record<string, string> = {};
-  for (const a of [...artefacts].sort((x, y) => (x.path < y.path ? -1 : 1))) files[a.path] = sha256(a.content);
+  for (const a of [...artefacts].sort((x, y) => (x.path < y.path ? -1 : 1))) files[a.path] = hashes?.get(a.path) ?? sha256(a.content);
   const m: Manifest = { generator: 'acore', target, files };
   if (pending) m.pending = pending;
   return `${JSON.stringify(m, null, 2)}\n`;
@@ -206,6 +215,19 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
     // Targets build paths from validated ids; this is the last line of defence.
     if (!isSafeRelative(a.path) || a.path === MANIFEST) throw new OutputError(`internal: refusing to write ${JSON.stringify(a.path)}, which is not a plain path inside ${dir}`);
   }
+  const hashes = new Map<string, string>();
+  for (const a of artefacts) hashes.set(a.path, sha256(a.content));
+  plan.hashes = hashes;
+  plan.staleStaging = staleStagings(dir);
+  for (const s of plan.staleStaging) plan.notes.push(`${s}: staging directory of an acore compile that was interrupted; removed by the next compile that writes here`);
+  if (dirEntry.kind === 'missing' && Buffer.byteLength(basename(dir)) <= 160) {
+    // Nothing there yet: nothing to compare, nothing that could be in the way.
+    plan.fresh = true;
+    for (const a of artefacts) plan.changes.push({ kind: 'create', path: a.path, content: a.content });
+    plan.changes.push({ kind: 'create', path: MANIFEST, content: manifestContent(target, artefacts, undefined, hashes) });
+    plan.stale = [];
+    return plan;
+  }
   const old = readManifest(dir);
   if (old && old.target !== target) {
     plan.conflicts.push({ path: MANIFEST, reason: `${dir} holds acore output for target '${old.target}'; use a separate --out for '${target}'` });
@@ -229,7 +251,7 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
   const listing = new Listing();
   const parents = new Map<string, string>();
   const blocked = new Set<string>();
-  const all = [...artefacts, { path: MANIFEST, content: manifestContent(target, artefacts), ids: [] as string[] }];
+  const all = [...artefacts, { path: MANIFEST, content: manifestContent(target, artefacts, undefined, hashes), ids: [] as string[] }];
   for (const a of all) {
     const parent = parentProblem(dir, a.path, parents);
     if (parent) {
@@ -246,7 +268,7 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
       plan.conflicts.push({ path: a.path, reason: `is ${entry.what}; acore cannot put a file there, even with --force`, hard: true });
     } else if (entry.content === a.content) {
       plan.changes.push({ kind: 'unchanged', path: a.path });
-      if (a.path !== MANIFEST) current[a.path] = sha256(a.content);
+      if (a.path !== MANIFEST) current[a.path] = hashes.get(a.path)!;
     } else if (a.path === MANIFEST || ours(a.path, entry.content) || (opts.force && entry.kind === 'file')) {
       plan.changes.push({ kind: 'update', path: a.path, content: a.content, old: entry.content });
     } else {
@@ -297,6 +319,28 @@ function staleTemps(dir: string, paths: readonly string[], parents: Map<string, 
   return out.sort();
 }
 
+/**
+ * Staging directories of killed compiles beside `dir` (`.NAME.acore-tmp-PID-XXXXXXXX`, PID no
+ * longer running): only acore makes such names, and only for a directory that did not exist.
+ */
+function staleStagings(dir: string): string[] {
+  const parent = dirname(dir);
+  const prefix = `.${basename(dir)}.acore-tmp-`;
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(parent, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries) {
+    if (!e.name.startsWith(prefix) || !e.isDirectory()) continue;
+    const m = TEMP.exec(e.name);
+    if (m && m[0].length === e.name.length && e.name.length === prefix.length + m[1]!.length + 9 && !running(Number(m[1]))) out.push(join(parent, e.name));
+  }
+  return out.sort();
+}
+
 export interface Applied {
   created: string[];
   updated: string[];
@@ -304,6 +348,8 @@ export interface Applied {
   unchanged: string[];
   /** Temporary files of an interrupted compile that were removed. */
   cleaned: string[];
+  /** Size and mtime of every file written, as fstat(2) saw it (for the no-change fast path). */
+  stats: Map<string, [number, number]>;
 }
 
 /** All bytes of `content`: write(2) may write less than asked (e.g. when the disk fills up). */
@@ -313,6 +359,18 @@ function writeAll(fd: number, content: string): void {
     const n = writeSync(fd, bytes, off, bytes.length - off);
     if (n <= 0) throw new Error('write made no progress');
     off += n;
+  }
+}
+
+/** Creates `path` (it must not exist) with `content`; returns its size and mtime. */
+function createFile(path: string, content: string): [number, number] {
+  const fd = openSync(path, 'wx', 0o644);
+  try {
+    writeAll(fd, content);
+    const st = fstatSync(fd);
+    return [st.size, st.mtimeMs];
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -329,7 +387,7 @@ function writeAll(fd: number, content: string): void {
  */
 export function applyPlans(plans: readonly Plan[]): Applied[] {
   const results: Applied[] = plans.map((plan) => {
-    const a: Applied = { created: [], updated: [], removed: [], unchanged: [], cleaned: [] };
+    const a: Applied = { created: [], updated: [], removed: [], unchanged: [], cleaned: [], stats: new Map() };
     for (const c of plan.changes) if (c.kind === 'unchanged' && c.path !== MANIFEST) a.unchanged.push(c.path);
     return a;
   });
@@ -338,7 +396,7 @@ export function applyPlans(plans: readonly Plan[]): Applied[] {
     writes: plan.changes.filter((c): c is Extract<Change, { kind: 'create' | 'update' }> => c.kind === 'create' || c.kind === 'update'),
     removes: plan.changes.filter((c): c is Extract<Change, { kind: 'remove' }> => c.kind === 'remove'),
   }));
-  const active = work.filter((w) => w.writes.length > 0 || w.removes.length > 0 || (w.plan.stale?.length ?? 0) > 0);
+  const active = work.filter((w) => w.writes.length > 0 || w.removes.length > 0 || (w.plan.stale?.length ?? 0) > 0 || (w.plan.staleStaging?.length ?? 0) > 0);
   if (active.length === 0) return results;
 
   // Phase 1: directories, then every new file's bytes under a temporary name.
@@ -346,6 +404,8 @@ export function applyPlans(plans: readonly Plan[]): Applied[] {
   const PENDING = `${MANIFEST}\0pending`;
   const made: { first: string; leaf: string }[] = []; // directories this call created
   const temps: { tmp: string; final: string; path: string; plan: Plan }[] = [];
+  /** Fresh plans: the staging directory that becomes the output directory. */
+  const stagings = new Map<Plan, string>();
   const renamed = new Set<string>();
   const ensured = new Set<string>();
   const mkdir = (d: string) => {
@@ -355,6 +415,14 @@ export function applyPlans(plans: readonly Plan[]): Applied[] {
     ensured.add(d);
   };
   const undo = () => {
+    for (const staging of stagings.values()) {
+      if (renamed.has(staging)) continue;
+      try {
+        rmSync(staging, { recursive: true, force: true });
+      } catch {
+        // the file system refuses even that; a later compile removes it as stale
+      }
+    }
     for (const t of temps) {
       if (renamed.has(t.tmp)) continue;
       try {
@@ -376,6 +444,30 @@ export function applyPlans(plans: readonly Plan[]): Applied[] {
   };
   try {
     for (const { plan, writes } of active) {
+      const stats = results[plans.indexOf(plan)]!.stats;
+      if (plan.fresh) {
+        try {
+          mkdir(dirname(plan.dir));
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way where a parent directory should be (not a directory)' : (e as Error).message;
+          throw new OutputError(`cannot create output directory ${plan.dir}: ${why}; nothing was changed`);
+        }
+        const staging = join(dirname(plan.dir), `.${basename(plan.dir)}.acore-tmp-${tag}`);
+        mkdirSync(staging);
+        stagings.set(plan, staging);
+        const subdirs = new Set<string>();
+        for (const w of writes) {
+          const file = join(staging, w.path);
+          const sub = dirname(file);
+          if (sub !== staging && !subdirs.has(sub)) {
+            mkdirSync(sub, { recursive: true });
+            subdirs.add(sub);
+          }
+          stats.set(w.path, createFile(file, w.content));
+        }
+        continue;
+      }
       try {
         mkdir(plan.dir);
       } catch (e) {
@@ -387,7 +479,7 @@ export function applyPlans(plans: readonly Plan[]): Applied[] {
       if (manifest && files.length > 0) {
         // What the manifest says while the files are renamed: the old hashes, and the new ones as pending.
         const pending: Record<string, string> = {};
-        for (const f of files) pending[f.path] = sha256(f.content);
+        for (const f of files) pending[f.path] = plan.hashes?.get(f.path) ?? sha256(f.content);
         const interim: Manifest = { generator: 'acore', target: plan.target, files: plan.recorded ?? {}, pending };
         list.push({ path: PENDING, content: `${JSON.stringify(interim, null, 2)}\n` });
       }
@@ -396,13 +488,9 @@ export function applyPlans(plans: readonly Plan[]): Applied[] {
         const final = join(plan.dir, w.path === PENDING ? MANIFEST : w.path);
         mkdir(dirname(final));
         const tmp = tempName(w.path === PENDING ? `${final}.pending` : final, temps.length, tag);
-        const fd = openSync(tmp, 'wx', 0o644);
         temps.push({ tmp, final, path: w.path, plan });
-        try {
-          writeAll(fd, w.content);
-        } finally {
-          closeSync(fd);
-        }
+        const st = createFile(tmp, w.content);
+        if (w.path !== PENDING) stats.set(w.path, st);
       }
     }
   } catch (e) {
@@ -412,8 +500,29 @@ export function applyPlans(plans: readonly Plan[]): Applied[] {
   }
 
   // Phase 2, per plan: manifest with pending hashes, files, orphans, final manifest.
-  for (const { plan, removes } of active) {
+  for (const { plan, removes, writes } of active) {
     const result = results[plans.indexOf(plan)]!;
+    const staging = stagings.get(plan);
+    if (staging) {
+      try {
+        // rename(2) does not replace a directory that is not empty: one that appeared meanwhile stays.
+        renameSync(staging, plan.dir);
+        renamed.add(staging);
+      } catch (e) {
+        undo();
+        throw new OutputError(`cannot move the new files into ${plan.dir}: ${(e as Error).message}`);
+      }
+      for (const w of writes) if (w.path !== MANIFEST) result.created.push(w.path);
+    }
+    for (const s of plan.staleStaging ?? []) {
+      try {
+        rmSync(s, { recursive: true, force: true });
+        result.cleaned.push(s);
+      } catch {
+        // not removable: harmless, tried again next time
+      }
+    }
+    if (staging) continue;
     const mine = temps.filter((t) => t.plan === plan);
     const kinds = new Map(plan.changes.map((c) => [c.path, c.kind]));
     const rename = (t: (typeof temps)[number]) => {
