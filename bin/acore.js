@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // Thin launcher: everything lives in the bundled CLI, which never throws for a user mistake.
-import { main } from '../dist/acore.js';
+import { loadCli } from './load.js';
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await loadCli().main(process.argv.slice(2));

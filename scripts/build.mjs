@@ -1,10 +1,12 @@
-// Bundles the CLI and its dependencies into dist/ with esbuild, templates inlined as text,
-// command-only modules split into chunks loaded on demand (startup time is a feature).
+// Bundles the CLI and its dependencies into one file, dist/acore.cjs, with esbuild (templates
+// precompiled), and makes its V8 code cache (start-up time is a feature; see bin/load.js).
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { templateModule } from './hbs.mjs';
+import { loadCli } from '../bin/load.js';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -33,19 +35,19 @@ await build({
   absWorkingDir: root,
   entryPoints: { acore: 'src/cli/main.ts' },
   outdir: next,
+  outExtension: { '.js': '.cjs' },
+  // One CommonJS file, loaded by bin/load.js with V8's code cache (made below).
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
+  // Commands load their modules on demand; in one file they are only evaluated when imported.
+  supported: { 'dynamic-import': false },
   // Dependencies are bundled: one file loads much faster than hundreds in node_modules.
   // ts-morph stays external: only `acore gen-tests` loads it.
   external: ['ts-morph'],
   minify: true,
-  keepNames: true,
   define: { __ACORE_BUILD__: JSON.stringify(fingerprint()) },
-  // CommonJS dependencies (commander, handlebars) require() node built-ins.
-  banner: { js: "import{createRequire as __acoreCreateRequire}from'node:module';const require=__acoreCreateRequire(import.meta.url);" },
   plugins: [
     {
       // commander require()s child_process at load time, for executable subcommands acore does
@@ -72,6 +74,26 @@ await build({
   logLevel: 'warning',
   legalComments: 'none',
 });
+
+// The code cache: V8's compiled code for what the common commands run, taken after running
+// them once on the bundled definitions (quietly, into a scratch directory).
+{
+  const scratch = mkdtempSync(join(tmpdir(), 'acore-build-'));
+  try {
+    const cli = loadCli(join(root, next));
+    const io = { cwd: root, stdout: () => {}, stderr: () => {}, color: false, env: { HOME: scratch, XDG_CACHE_HOME: scratch } };
+    for (const argv of [
+      ['validate', '--definitions', 'definitions', '--target', 'all'],
+      ['compile', '--definitions', 'definitions', '--target', 'all', '--out', join(scratch, 'out')],
+    ]) {
+      const code = await cli.main(argv, io);
+      if (code !== 0) throw new Error(`build: warming the code cache, \`acore ${argv.join(' ')}\` exited ${code}`);
+    }
+    writeFileSync(join(root, next, 'acore.cjs.cache'), cli.createCache());
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
 
 const old = `${root}/dist.old-${process.pid}`;
 if (existsSync(`${root}/dist`)) renameSync(`${root}/dist`, old);

@@ -43,7 +43,7 @@ const BIN = join(ROOT, 'bin', 'acore.js');
 
 /** Builds dist/ when a source file is newer than it (npm test builds first anyway). */
 function ensureBuilt(): void {
-  const built = existsSync(join(ROOT, 'dist', 'acore.js')) ? statSync(join(ROOT, 'dist', 'acore.js')).mtimeMs : 0;
+  const built = existsSync(join(ROOT, 'dist', 'acore.cjs')) ? statSync(join(ROOT, 'dist', 'acore.cjs')).mtimeMs : 0;
   const newest = (dir: string): number =>
     readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
   if (Math.max(newest(join(ROOT, 'src')), newest(join(ROOT, 'templates'))) > built) {

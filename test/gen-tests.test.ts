@@ -220,7 +220,7 @@ describe('the generated tests, run by vitest in a project', () => {
   const bin = join(ROOT, 'bin', 'acore.js');
   beforeAll(() => {
     // The generated tests run the built CLI (npx acore), as a user's CI would.
-    if (!existsSync(join(ROOT, 'dist', 'acore.js'))) {
+    if (!existsSync(join(ROOT, 'dist', 'acore.cjs'))) {
       const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { encoding: 'utf8' });
       expect(b.status, b.stderr).toBe(0);
     }

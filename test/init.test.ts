@@ -398,7 +398,7 @@ describe.runIf(hasGit)('the workflow’s steps in a repository scaffolded by ini
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'NODE_OPTIONS'));
 
   beforeAll(() => {
-    if (!existsSync(join(ROOT, 'dist', 'acore.js'))) {
+    if (!existsSync(join(ROOT, 'dist', 'acore.cjs'))) {
       const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { encoding: 'utf8' });
       expect(b.status, b.stderr).toBe(0);
     }
