@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { templateModule } from './hbs.mjs';
-import { loadCli } from '../bin/load.js';
+import { loadCli } from '../bin/load.cjs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -47,6 +47,9 @@ await build({
   // ts-morph stays external: only `acore gen-tests` loads it.
   external: ['ts-morph'],
   minify: true,
+  // The file is one function expression, compiled as it is by bin/load.cjs (no copy to wrap it).
+  banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+  footer: { js: '})' },
   define: { __ACORE_BUILD__: JSON.stringify(fingerprint()) },
   plugins: [
     {
@@ -70,10 +73,13 @@ await build({
       },
     },
   ],
-  sourcemap: 'linked',
+  sourcemap: 'external',
   logLevel: 'warning',
   legalComments: 'none',
 });
+
+// bin/load.cjs reads the bundle as latin1, which is exact only for ASCII (esbuild's default charset).
+if (/[^\x00-\x7f]/.test(readFileSync(join(root, next, 'acore.cjs'), 'latin1'))) throw new Error('build: dist/acore.cjs is not pure ASCII');
 
 // The code cache: V8's compiled code for what the common commands run, taken after running
 // them once on the bundled definitions (quietly, into a scratch directory).
@@ -84,7 +90,6 @@ await build({
     const io = { cwd: root, stdout: () => {}, stderr: () => {}, color: false, env: { HOME: scratch, XDG_CACHE_HOME: scratch } };
     for (const argv of [
       ['validate', '--definitions', 'definitions', '--target', 'all'],
-      ['compile', '--definitions', 'definitions', '--target', 'all', '--out', join(scratch, 'out')],
     ]) {
       const code = await cli.main(argv, io);
       if (code !== 0) throw new Error(`build: warming the code cache, \`acore ${argv.join(' ')}\` exited ${code}`);

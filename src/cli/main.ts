@@ -5,6 +5,7 @@
  * internal error (exit 70) rather than a bare stack trace.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { writeSync } from 'node:fs';
 import pkg from '../../package.json' with { type: 'json' };
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, internal: 70 } as const;
@@ -19,13 +20,38 @@ export interface Io {
 }
 
 export function processIo(): Io {
+  let color: boolean | undefined;
   return {
     cwd: process.cwd(),
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+    stdout: (t) => writeFd(1, t),
+    stderr: (t) => writeFd(2, t),
+    // Asked only when a diagnostic is printed: node:tty loads net and streams (~5 ms).
+    get color() {
+      color ??= !process.env.NO_COLOR && process.getBuiltinModule('node:tty').isatty(2);
+      return color;
+    },
     env: process.env,
   };
+}
+
+/**
+ * Output goes straight to the file descriptor, in order and complete before the exit code is
+ * set: process.stdout/stderr would cost a stream set-up (~5 ms each) on every start. A pipe
+ * another process made non-blocking is waited on; a reader that went away (`| head`) ends the
+ * output quietly.
+ */
+function writeFd(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let off = 0; off < bytes.length; ) {
+    try {
+      off += writeSync(fd, bytes, off, bytes.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') return;
+      if (code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
 }
 
 export const TARGETS = ['systemd', 'crontab', 'github'] as const;
