@@ -2,6 +2,7 @@
  * `acore compile`: read → compile (pure) → print diagnostics → plan → write or check.
  * Decides the exit code only at the end, after reporting everything.
  */
+import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { compile, type CompileResult } from '../compiler/compile.ts';
 import { hasErrors } from '../compiler/diagnostics.ts';
@@ -10,7 +11,7 @@ import { type CompileOptions, loadTarget, printDiagnostics, targetOptions } from
 import { EXIT, type Io } from './main.ts';
 import { type Applied, applyPlans, MANIFEST, OutputError, type Plan, planOutput } from './output.ts';
 import { summary } from './report.ts';
-import { type ReadResult, readDefinitions } from './sources.ts';
+import { type ReadResult, readDefinitions, stampDefinitions } from './sources.ts';
 import { BUILD, inputsHash, remember, unchangedSince } from './incremental.ts';
 import { type Timings, timingsFrom } from './timings.ts';
 
@@ -130,21 +131,23 @@ export async function compileCommand(opts: CompileOptions, io: Io): Promise<numb
 
 async function compileWith(opts: CompileOptions, io: Io, timings: Timings | undefined): Promise<number> {
   const dirOf = outDirs(opts, io.cwd);
-  // The no-change fast path (src/cli/incremental.ts): same build, options and definition texts,
-  // and every file as the last compile left it → nothing to parse, generate or write.
+  // The no-change fast path (src/cli/incremental.ts): same build, options and definition files
+  // (by stamp: size, mtime, ctime, inode), and every output file as the last compile left it →
+  // nothing to read, parse, generate or write.
   let read: ReadResult | undefined;
-  const inputs = (t: TargetName, r: ReadResult) => inputsHash([t, JSON.stringify(targetOptions(opts))], r.files);
-  if (!opts.check && !opts.force && BUILD) {
-    read = timings ? timings.measure('read', () => readDefinitions(opts.definitions, io.cwd)) : readDefinitions(opts.definitions, io.cwd);
-    const r = read;
-    if (!hasErrors(r.diagnostics) && opts.targets.every((t) => unchangedSince(dirOf(t), inputs(t, r), io.env))) {
+  const inputs = (t: TargetName, files: readonly { name: string; stamp: string }[]) => inputsHash([t, JSON.stringify(targetOptions(opts))], files);
+  const fast = !opts.check && !opts.force && BUILD !== undefined;
+  if (fast && opts.targets.every((t) => existsSync(join(dirOf(t), MANIFEST)))) {
+    const st = timings ? timings.measure('read', () => stampDefinitions(opts.definitions, io.cwd)) : stampDefinitions(opts.definitions, io.cwd);
+    if (!hasErrors(st.diagnostics) && st.files.length > 0 && opts.targets.every((t) => unchangedSince(dirOf(t), inputs(t, st.files), io.env))) {
       for (const t of opts.targets) {
         const shown = relative(io.cwd, dirOf(t)) || '.';
-        io.stdout(`${t}: ${shown.startsWith('..') ? dirOf(t) : shown} is as the last compile left it, from the same ${r.files.length} definition file${r.files.length === 1 ? '' : 's'}: nothing to do\n`);
+        io.stdout(`${t}: ${shown.startsWith('..') ? dirOf(t) : shown} is as the last compile left it, from the same ${st.files.length} definition file${st.files.length === 1 ? '' : 's'}: nothing to do\n`);
       }
       return EXIT.ok;
     }
   }
+  if (fast) read = timings ? timings.measure('read', () => readDefinitions(opts.definitions, io.cwd)) : readDefinitions(opts.definitions, io.cwd);
   const p = await prepare(opts, dirOf, io, timings, read);
   if (typeof p === 'number') return p;
   if (opts.check) {
@@ -164,7 +167,7 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
     const r = read;
     for (const t of p.plans) {
       const paths = [...p.result.artefacts.filter((a) => a.target === t.target).map((a) => a.path), MANIFEST];
-      remember(dirOf(t.target), inputs(t.target, r), paths, io.env, applied.get(t.target)?.stats);
+      remember(dirOf(t.target), inputs(t.target, r.files), paths, io.env, applied.get(t.target)?.stats);
     }
   }
   return EXIT.ok;

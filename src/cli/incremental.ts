@@ -29,11 +29,11 @@ function cacheFile(dir: string, env: Io['env']): string {
   return join(base, 'acore', `${createHash('sha256').update(dir).digest('hex').slice(0, 32)}.json`);
 }
 
-/** One hash over everything that decides the output of a target directory. */
-export function inputsHash(parts: readonly string[], files: readonly { name: string; text: string }[]): string {
+/** One hash over everything that decides the output of a target directory: the files by name and stamp. */
+export function inputsHash(parts: readonly string[], files: readonly { name: string; stamp: string }[]): string {
   const hash = createHash('sha256');
   for (const p of parts) hash.update(`${p}\0`);
-  for (const f of [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) hash.update(`${f.name}\0${f.text}\0`);
+  for (const f of [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) hash.update(`${f.name}\0${f.stamp}\0`);
   return hash.digest('hex');
 }
 

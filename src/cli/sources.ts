@@ -2,7 +2,7 @@
  * Reads the definitions directory: every *.yaml / *.yml below it (hidden entries skipped),
  * sorted, decoded as strict UTF-8. Problems become diagnostics, never exceptions.
  */
-import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, type Dirent, fstatSync, openSync, readdirSync, readSync, type Stats, statSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../compiler/diagnostics.ts';
 import type { SourceFile } from '../compiler/source.ts';
@@ -11,8 +11,82 @@ import type { SourceFile } from '../compiler/source.ts';
 export const MAX_DEFINITION_BYTES = 1024 * 1024;
 
 export interface ReadResult {
-  files: (SourceFile & { name: string })[];
+  files: (SourceFile & { name: string; stamp: string })[];
   diagnostics: Diagnostic[];
+}
+
+/**
+ * What identifies a file's content without reading it: size, mtime, ctime (which no one can set
+ * back) and inode. Used by the no-change fast path (src/cli/incremental.ts).
+ */
+const stampOf = (st: Stats) => `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+
+interface Walk {
+  diagnostics: Diagnostic[];
+  /** Called for every definition file, in path order. */
+  file: (abs: string, path: string, name: string) => void;
+}
+
+/**
+ * Every *.yaml / *.yml below `dir` (hidden entries skipped; symbolic links followed, loops
+ * cut), in sorted order, with its display path (relative to `cwd`, or absolute outside it) and
+ * its stable name (the root's own name, then the path below it).
+ */
+function walkDefinitions(dir: string, cwd: string, w: Walk): void {
+  const abs = resolve(cwd, dir);
+  let rootStat;
+  try {
+    rootStat = statSync(abs);
+  } catch {
+    w.diagnostics.push({ code: 'io-read', severity: 'error', message: `definitions directory ${dir} does not exist`, file: '' });
+    return;
+  }
+  if (!rootStat.isDirectory()) {
+    w.diagnostics.push({ code: 'io-read', severity: 'error', message: `${dir} is not a directory`, file: '' });
+    return;
+  }
+  const rootName = basename(abs);
+  // Display paths: computed once for the root (path.relative per file costs more than reading a small file).
+  const shown = relative(cwd, abs).split(sep).join('/');
+  const prefix = shown.startsWith('..') ? `${abs.split(sep).join('/')}/` : shown === '' ? '' : `${shown}/`;
+  // Directories already walked (device + inode): a symlink back to a parent (`loop -> ..`) would
+  // otherwise read every file again, and two such links make the walk exponential (a hang).
+  const walked = new Set<string>([`${rootStat.dev}:${rootStat.ino}`]);
+  const walk = (d: string, rel: string, depth: number) => {
+    if (depth > 32) return;
+    let entries: Dirent[];
+    try {
+      // With types: no stat per entry (only symbolic links and directories need one).
+      entries = readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (e) {
+      w.diagnostics.push({ code: 'io-read', severity: 'error', message: `cannot read directory: ${(e as Error).message}`, file: `${prefix}${rel}`.replace(/\/$/, '') });
+      return;
+    }
+    for (const entry of entries) {
+      const name = entry.name;
+      if (name.startsWith('.')) continue;
+      const p = join(d, name);
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      let st;
+      if (entry.isSymbolicLink() || isDir) {
+        try {
+          st = statSync(p);
+        } catch {
+          continue; // dangling symlink
+        }
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+      }
+      if (isDir) {
+        const id = `${st!.dev}:${st!.ino}`;
+        if (walked.has(id)) continue;
+        walked.add(id);
+        walk(p, `${rel}${name}/`, depth + 1);
+      } else if (isFile && /\.ya?ml$/i.test(name)) w.file(p, `${prefix}${rel}${name}`, `${rootName}/${rel}${name}`);
+    }
+  };
+  walk(abs, '', 0);
 }
 
 /**
@@ -22,97 +96,72 @@ export interface ReadResult {
 export function readDefinitions(dir: string, cwd: string): ReadResult {
   const diagnostics: Diagnostic[] = [];
   const files: ReadResult['files'] = [];
-  const abs = resolve(cwd, dir);
-  let rootStat;
-  try {
-    rootStat = statSync(abs);
-  } catch {
-    diagnostics.push({ code: 'io-read', severity: 'error', message: `definitions directory ${dir} does not exist`, file: '' });
-    return { files, diagnostics };
-  }
-  if (!rootStat.isDirectory()) {
-    diagnostics.push({ code: 'io-read', severity: 'error', message: `${dir} is not a directory`, file: '' });
-    return { files, diagnostics };
-  }
-  const rootName = basename(abs);
-  // Directories already walked (device + inode): a symlink back to a parent (`loop -> ..`) would
-  // otherwise read every file again, and two such links make the walk exponential (a hang).
-  const walked = new Set<string>([`${rootStat.dev}:${rootStat.ino}`]);
-  const walk = (d: string, depth: number) => {
-    if (depth > 32) return;
-    let entries: string[];
-    try {
-      entries = readdirSync(d).sort();
-    } catch (e) {
-      diagnostics.push({ code: 'io-read', severity: 'error', message: `cannot read directory: ${(e as Error).message}`, file: display(d) });
-      return;
-    }
-    for (const entry of entries) {
-      if (entry.startsWith('.')) continue;
-      const p = join(d, entry);
-      let st;
+  // One buffer for every file: a definition larger than MAX_DEFINITION_BYTES is refused, so
+  // reading one byte more than that tells whether it is.
+  const buffer = Buffer.allocUnsafe(MAX_DEFINITION_BYTES + 1);
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  walkDefinitions(dir, cwd, {
+    diagnostics,
+    file(abs, path, name) {
+      let size = 0;
+      let stamp: string;
       try {
-        st = lstatSync(p);
-        if (st.isSymbolicLink()) st = statSync(p);
-      } catch {
-        continue; // dangling symlink
+        const fd = openSync(abs, 'r');
+        try {
+          // Taken before reading: a change made while reading shows as a different stamp next time.
+          const st = fstatSync(fd);
+          stamp = stampOf(st);
+          for (let n; size < buffer.length && (n = readSync(fd, buffer, size, buffer.length - size, null)) > 0; ) size += n;
+          if (size > MAX_DEFINITION_BYTES) size = Math.max(size, st.size);
+        } finally {
+          closeSync(fd);
+        }
+      } catch (e) {
+        diagnostics.push({ code: 'io-read', severity: 'error', message: `cannot read: ${(e as Error).message}`, file: path });
+        return;
       }
-      if (st.isDirectory()) {
-        const id = `${st.dev}:${st.ino}`;
-        if (walked.has(id)) continue;
-        walked.add(id);
-        walk(p, depth + 1);
-      } else if (st.isFile() && /\.ya?ml$/i.test(entry)) readOne(p, st.size);
-    }
-  };
-  const display = (p: string) => {
-    const r = relative(cwd, p);
-    return (r.startsWith('..') ? p : r).split(sep).join('/');
-  };
-  const readOne = (p: string, size: number) => {
-    const path = display(p);
-    const name = [rootName, ...relative(abs, p).split(sep)].join('/');
-    if (size > MAX_DEFINITION_BYTES) {
-      diagnostics.push({
-        code: 'io-read',
-        severity: 'error',
-        message: `file is ${size} bytes; definitions are limited to ${MAX_DEFINITION_BYTES} bytes`,
-        file: path,
-      });
-      return;
-    }
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(p);
-    } catch (e) {
-      diagnostics.push({ code: 'io-read', severity: 'error', message: `cannot read: ${(e as Error).message}`, file: path });
-      return;
-    }
-    if (bytes.length > MAX_DEFINITION_BYTES) {
-      // It grew between stat and read.
-      diagnostics.push({ code: 'io-read', severity: 'error', message: `file is ${bytes.length} bytes; definitions are limited to ${MAX_DEFINITION_BYTES} bytes`, file: path });
-      return;
-    }
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-    } catch {
-      const at = firstInvalidUtf8(bytes);
-      diagnostics.push({
-        code: 'io-encoding',
-        severity: 'error',
-        message: `not valid UTF-8 (first bad byte 0x${(bytes[at.offset] ?? 0).toString(16).padStart(2, '0')} at byte ${at.offset})`,
-        file: path,
-        range: { start: { line: at.line, col: at.col }, end: { line: at.line, col: at.col + 1 } },
-      });
-      return;
-    }
-    files.push({ path, name, text });
-  };
-  walk(abs, 0);
+      if (size > MAX_DEFINITION_BYTES) {
+        diagnostics.push({ code: 'io-read', severity: 'error', message: `file is ${size} bytes; definitions are limited to ${MAX_DEFINITION_BYTES} bytes`, file: path });
+        return;
+      }
+      const bytes = buffer.subarray(0, size);
+      let text: string;
+      try {
+        text = decoder.decode(bytes);
+      } catch {
+        const at = firstInvalidUtf8(bytes);
+        diagnostics.push({
+          code: 'io-encoding',
+          severity: 'error',
+          message: `not valid UTF-8 (first bad byte 0x${(bytes[at.offset] ?? 0).toString(16).padStart(2, '0')} at byte ${at.offset})`,
+          file: path,
+          range: { start: { line: at.line, col: at.col }, end: { line: at.line, col: at.col + 1 } },
+        });
+        return;
+      }
+      files.push({ path, name, text, stamp });
+    },
+  });
   if (files.length === 0 && diagnostics.length === 0) {
     diagnostics.push({ code: 'no-definitions', severity: 'error', message: `no *.yaml or *.yml files in ${dir}`, file: '' });
   }
+  return { files, diagnostics };
+}
+
+/** The definition files' names and stamps, without reading them: what the no-change fast path compares. */
+export function stampDefinitions(dir: string, cwd: string): { files: { name: string; stamp: string }[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const files: { name: string; stamp: string }[] = [];
+  walkDefinitions(dir, cwd, {
+    diagnostics,
+    file(abs, path, name) {
+      try {
+        files.push({ name, stamp: stampOf(statSync(abs)) });
+      } catch (e) {
+        diagnostics.push({ code: 'io-read', severity: 'error', message: `cannot read: ${(e as Error).message}`, file: path });
+      }
+    },
+  });
   return { files, diagnostics };
 }
 

@@ -71,6 +71,9 @@ export function loadDefinitions(files: readonly (SourceFile & { name?: string })
       const source = file.name ?? file.path;
       const ir = measure('lower', () => lowerDefinition(value, document.index > 0 ? `${source} (document ${document.index + 1})` : source, report));
       if (ir && !first) definitions.push({ ir, document, enabled: value.enabled });
+      // Checked and lowered: later messages take positions from the text, not from this tree,
+      // and a fleet's worth of these trees is work for the garbage collector.
+      document.value = undefined;
     }
   }
   return { definitions, diagnostics };

@@ -1,0 +1,140 @@
+/**
+ * The built CLI as users run it (node bin/acore.cjs → dist/acore.cjs with its code cache):
+ * the no-change fast path, which only the built CLI takes (src/cli/incremental.ts), and output
+ * straight to the file descriptors (src/cli/main.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { acore, ROOT, tempDir } from './helpers.ts';
+
+const BIN = join(ROOT, 'bin', 'acore.cjs');
+
+beforeAll(() => {
+  if (!existsSync(join(ROOT, 'dist', 'acore.cjs'))) {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`);
+  }
+}, 120_000);
+
+function run(args: string[], cwd: string, cache: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, XDG_CACHE_HOME: cache } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const definition = (id: string, hour: number) =>
+  [`id: ${id}`, 'trigger:', '  trigger_type: cron', `  cron_expression: "0 ${hour} * * *"`, '  timezone: UTC', 'instruction:', '  kind: shell', `  cmd: echo ${id}`, ''].join('\n');
+
+describe('no-change fast path (built CLI)', () => {
+  const NOTHING = /is as the last compile left it, from the same \d+ definition files?: nothing to do/;
+
+  function project() {
+    const root = tempDir('acore-fast-');
+    const cache = join(root, '.cache');
+    mkdirSync(join(root, 'definitions'));
+    writeFileSync(join(root, 'definitions', 'a.yaml'), definition('fast.a', 3));
+    writeFileSync(join(root, 'definitions', 'b.yaml'), definition('fast.b', 4));
+    const compile = (...extra: string[]) => run(['compile', '--target', 'systemd', ...extra], root, cache);
+    const first = compile();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('5 created');
+    return { root, cache, compile, unit: join(root, 'out', 'systemd', 'fast.a.service') };
+  }
+
+  it('a second compile of the same definitions reads and writes nothing', () => {
+    const { compile, unit } = project();
+    const before = statSync(unit);
+    const again = compile();
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(NOTHING);
+    expect(again.stdout).toContain('from the same 2 definition files');
+    expect(statSync(unit).mtimeMs).toBe(before.mtimeMs);
+    expect(statSync(unit).ino).toBe(before.ino);
+  });
+
+  it('a same-sized edit of a definition with its mtime put back is still compiled (ctime)', () => {
+    const { root, compile, unit } = project();
+    const file = join(root, 'definitions', 'a.yaml');
+    const ref = join(root, 'a.ref');
+    expect(spawnSync('cp', ['-p', file, ref]).status).toBe(0);
+    const st = statSync(file, { bigint: true });
+    writeFileSync(file, definition('fast.a', 5)); // hour 3 → 5: same size
+    expect(spawnSync('touch', ['-r', ref, file]).status).toBe(0); // the mtime put back, to the nanosecond
+    const now = statSync(file, { bigint: true });
+    expect(now.size).toBe(st.size);
+    expect(now.mtimeNs).toBe(st.mtimeNs);
+    expect(now.ctimeNs).not.toBe(st.ctimeNs);
+    const r = compile();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(NOTHING);
+    expect(readFileSync(join(root, 'out', 'systemd', 'fast.a.timer'), 'utf8')).toContain('OnCalendar=*-*-* 05:00:00 UTC');
+    expect(readFileSync(unit, 'utf8')).toContain('echo fast.a');
+  });
+
+  it('an added or removed definition, or other options, take the full path', () => {
+    const { root, compile } = project();
+    writeFileSync(join(root, 'definitions', 'c.yaml'), definition('fast.c', 6));
+    const added = compile();
+    expect(added.stdout).not.toMatch(NOTHING);
+    expect(existsSync(join(root, 'out', 'systemd', 'fast.c.timer'))).toBe(true);
+    expect(compile().stdout).toMatch(NOTHING);
+    rmSync(join(root, 'definitions', 'c.yaml'));
+    const removed = compile();
+    expect(removed.stdout).not.toMatch(NOTHING);
+    expect(existsSync(join(root, 'out', 'systemd', 'fast.c.timer'))).toBe(false);
+    const system = compile('--scope', 'system');
+    expect(system.stdout).not.toMatch(NOTHING);
+    expect(system.stdout).toContain('updated');
+  });
+
+  it('a generated file that was edited, touched or removed is noticed', () => {
+    const { root, compile, unit } = project();
+    appendFileSync(unit, '# a local change\n');
+    const edited = compile();
+    expect(edited.code).toBe(1);
+    expect(edited.stderr).toContain('output-conflict');
+    writeFileSync(unit, readFileSync(unit, 'utf8').replace('# a local change\n', ''));
+    // The same bytes again, but a new mtime: the full path finds it unchanged and remembers it.
+    const touched = compile();
+    expect(touched.code, touched.stderr).toBe(0);
+    expect(touched.stdout).not.toMatch(NOTHING);
+    expect(compile().stdout).toMatch(NOTHING);
+    rmSync(join(root, 'out', 'systemd', 'fast.b.timer'));
+    const missing = compile();
+    expect(missing.stdout).toContain('created out/systemd/fast.b.timer');
+  });
+
+  it('--check and --force never take it', () => {
+    const { compile } = project();
+    const check = compile('--check');
+    expect(check.code, check.stderr).toBe(0);
+    expect(check.stdout).toContain('up to date');
+    expect(check.stdout).not.toMatch(NOTHING);
+    const force = compile('--force');
+    expect(force.code, force.stderr).toBe(0);
+    expect(force.stdout).not.toMatch(NOTHING);
+  });
+});
+
+describe('output straight to the file descriptors (built CLI)', () => {
+  it('a large output (well over a pipe buffer) reaches a pipe whole and in order', async () => {
+    const root = tempDir('acore-out-');
+    mkdirSync(join(root, 'definitions'));
+    for (let i = 0; i < 150; i++) writeFileSync(join(root, 'definitions', `d${i}.yaml`), definition(`big.d${i}`, i % 24));
+    // --check with nothing compiled yet: a diff for every file that would be created.
+    const r = run(['compile', '--target', 'systemd', '--check'], root, join(root, '.cache'));
+    expect(r.code).toBe(1);
+    expect(r.stdout.length).toBeGreaterThan(256 * 1024);
+    const inProcess = await acore(['compile', '--target', 'systemd', '--check'], root);
+    expect(r.stdout).toBe(inProcess.stdout);
+    expect(r.stderr).toBe(inProcess.stderr);
+  });
+
+  it('a reader that goes away early (| head -c 10) ends the output quietly', () => {
+    const root = tempDir('acore-out-');
+    const status = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" schema | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`], { cwd: root, encoding: 'utf8' });
+    expect(status.stderr).toBe('');
+    expect(status.stdout.trim()).toBe('0');
+  });
+});
