@@ -172,5 +172,9 @@ describe('the shared trigger template', () => {
     await m.systemctl('stop', `${escaped}.timer`, 'e2e:colon.timer');
     expect(existsSync(decoy)).toBe(false);
     expect((await m.show(`${escaped}.service`, 'Result')).Result).toBe('success');
+    // Its default lock keeps the name as written: a job with unit_name e2e-escaped has another.
+    const job = await m.show(`${escaped}.service`, 'ExecStart', 'ExecCondition');
+    expect(job.ExecStart).toContain(`/acore-${escaped}.lock `);
+    expect(job.ExecCondition).toContain(`/acore-${escaped}.lock `);
   });
 });

@@ -117,7 +117,9 @@ function emitOne(ir: ActivityIR, options: TargetOptions): { artefacts: Artefact[
   const tools = requiredTools(ir);
   const header = generatedHeader(ir, 'systemd', [`Needs on the host: /bin/sh, coreutils, ${tools.join(', ')}.`]);
   // %t is the runtime directory: /run for system units, $XDG_RUNTIME_DIR for user units.
-  const lockArg: ExecWord = ir.instruction.lockFile === undefined ? { raw: `%t/acore-${name}.lock` } : ir.instruction.lockFile;
+  // A raw word is C-unescaped by systemd: the backslash of a unit name's own escape (\x2d) is
+  // doubled, or `a\x2db` and `a-b` would share the lock `acore-a-b.lock`.
+  const lockArg: ExecWord = ir.instruction.lockFile === undefined ? { raw: `%t/acore-${name.replace(/\\/g, '\\\\')}.lock` } : ir.instruction.lockFile;
   const lockNote = ir.instruction.lockFile ?? `%t/acore-${name}.lock`;
   const guard = guardScript(ir, '', systemdFlavor);
   const run = runScript(ir, '', systemdFlavor);
