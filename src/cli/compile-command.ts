@@ -12,7 +12,7 @@ import { EXIT, type Io } from './main.ts';
 import { type Applied, applyPlans, MANIFEST, OutputError, type Plan, planOutput } from './output.ts';
 import { summary } from './report.ts';
 import { type ReadResult, readDefinitions, stampDefinitions } from './sources.ts';
-import { BUILD, inputsHash, remember, unchangedSince } from './incremental.ts';
+import { BUILD, inputsHash, lastLeft, remember, unchangedSince } from './incremental.ts';
 import { type Timings, timingsFrom } from './timings.ts';
 
 export type { CompileOptions } from './compile-shared.ts';
@@ -56,7 +56,8 @@ export async function prepare(opts: CompileOptions, outDir: (t: TargetName) => s
     const display = shown.startsWith('..') ? dir : shown;
     try {
       const artefacts = result.artefacts.filter((a) => a.target === target);
-      const plan = timings ? timings.measure('plan', () => planOutput(dir, target, artefacts, { force: Boolean(opts.force) })) : planOutput(dir, target, artefacts, { force: Boolean(opts.force) });
+      const planOpts = { force: Boolean(opts.force), ...(opts.check || opts.force ? {} : { left: lastLeft(dir, io.env) }) };
+      const plan = timings ? timings.measure('plan', () => planOutput(dir, target, artefacts, planOpts)) : planOutput(dir, target, artefacts, planOpts);
       plans.push({ target, display, plan });
     } catch (e) {
       if (!(e instanceof OutputError)) throw e;

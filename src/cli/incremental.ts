@@ -37,16 +37,27 @@ export function inputsHash(parts: readonly string[], files: readonly { name: str
   return hash.digest('hex');
 }
 
+// Read once per directory per process: the fast-path check and the planner both ask.
+const states = new Map<string, State | undefined>();
+function readState(dir: string, env: Io['env']): State | undefined {
+  const file = cacheFile(dir, env);
+  if (!states.has(file)) {
+    let state: State | undefined;
+    try {
+      state = JSON.parse(readFileSync(file, 'utf8')) as State;
+    } catch {
+      state = undefined;
+    }
+    states.set(file, state);
+  }
+  return states.get(file);
+}
+
 /** Whether `dir` is exactly as a compile with these inputs left it. */
 export function unchangedSince(dir: string, inputs: string, env: Io['env']): boolean {
   if (!BUILD) return false;
-  let state: State;
-  try {
-    state = JSON.parse(readFileSync(cacheFile(dir, env), 'utf8')) as State;
-  } catch {
-    return false;
-  }
-  if (state.build !== BUILD || state.inputs !== inputs) return false;
+  const state = readState(dir, env);
+  if (!state || state.build !== BUILD || state.inputs !== inputs) return false;
   for (const [path, [size, mtime]] of Object.entries(state.files)) {
     try {
       const st = lstatSync(join(dir, path));
@@ -56,6 +67,17 @@ export function unchangedSince(dir: string, inputs: string, env: Io['env']): boo
     }
   }
   return true;
+}
+
+/**
+ * Size and mtime of each file the last compile into `dir` left there (whatever its inputs): a
+ * file that still has them holds what that compile wrote, i.e. what the manifest records, and
+ * the planner need not read it (src/cli/output.ts).
+ */
+export function lastLeft(dir: string, env: Io['env']): Map<string, [number, number]> | undefined {
+  if (!BUILD) return undefined;
+  const state = readState(dir, env);
+  return state && typeof state.files === 'object' && state.files !== null ? new Map(Object.entries(state.files)) : undefined;
 }
 
 /**
@@ -77,6 +99,7 @@ export function remember(dir: string, inputs: string, paths: readonly string[], 
       files[path] = [st.size, st.mtimeMs];
     }
     const file = cacheFile(dir, env);
+    states.delete(file);
     mkdirSync(join(file, '..'), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify({ build: BUILD, inputs, files } satisfies State));

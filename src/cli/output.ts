@@ -73,6 +73,8 @@ export interface Plan {
   fresh?: boolean;
   /** Staging directories of killed compiles beside the output directory (absolute paths). */
   staleStaging?: string[];
+  /** Size and mtime of the unchanged files the plan looked at (for the no-change fast path). */
+  stats?: Map<string, [number, number]>;
 }
 
 export class OutputError extends Error {}
@@ -202,8 +204,13 @@ function parentProblem(dir: string, path: string, cache: Map<string, string>): {
   return undefined;
 }
 
-/** Decides what a compile into `dir` would change; reads, never writes. */
-export function planOutput(dir: string, target: string, artefacts: readonly Artefact[], opts: { force: boolean }): Plan {
+/**
+ * Decides what a compile into `dir` would change; reads, never writes. `opts.left`: size and
+ * mtime of the files the previous compile left (src/cli/incremental.ts); a file that still has
+ * them, recorded in the manifest with the hash of what is wanted now, is unchanged without
+ * being read. (--check and --force do not pass it: they read everything.)
+ */
+export function planOutput(dir: string, target: string, artefacts: readonly Artefact[], opts: { force: boolean; left?: ReadonlyMap<string, [number, number]> }): Plan {
   const plan: Plan = { dir, target, changes: [], conflicts: [], notes: [] };
   const dirEntry = inspect(dir);
   if (dirEntry.kind === 'file' || dirEntry.kind === 'other') {
@@ -259,6 +266,13 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
       blocked.add(parent.at);
       continue;
     }
+    const asLeft = a.path === MANIFEST || recorded[a.path] !== hashes.get(a.path) ? undefined : leftAsIs(dir, a.path, opts.left, listing);
+    if (asLeft) {
+      plan.changes.push({ kind: 'unchanged', path: a.path });
+      current[a.path] = hashes.get(a.path)!;
+      (plan.stats ??= new Map()).set(a.path, asLeft);
+      continue;
+    }
     const entry = inspect(join(dir, a.path), listing);
     if (entry.kind === 'missing') plan.changes.push({ kind: 'create', path: a.path, content: a.content });
     else if (entry.kind === 'symlink') {
@@ -297,6 +311,18 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
   // Surface the conflicts first in the order the files are listed.
   plan.conflicts.sort((a, b) => (a.path < b.path ? -1 : 1));
   return plan;
+}
+
+/** `path`'s size and mtime if it is a regular file that still has those the previous compile left it with. */
+function leftAsIs(dir: string, path: string, left: ReadonlyMap<string, [number, number]> | undefined, listing: Listing): [number, number] | undefined {
+  const seen = left?.get(path);
+  if (!seen || !listing.has(join(dir, path))) return undefined;
+  try {
+    const st = lstatSync(join(dir, path));
+    return st.isFile() && st.size === seen[0] && st.mtimeMs === seen[1] ? seen : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -348,7 +374,7 @@ export interface Applied {
   unchanged: string[];
   /** Temporary files of an interrupted compile that were removed. */
   cleaned: string[];
-  /** Size and mtime of every file written, as fstat(2) saw it (for the no-change fast path). */
+  /** Size and mtime of every file written (as fstat(2) saw it) or found unchanged by the plan, for the no-change fast path. */
   stats: Map<string, [number, number]>;
 }
 
@@ -387,7 +413,7 @@ function createFile(path: string, content: string): [number, number] {
  */
 export function applyPlans(plans: readonly Plan[]): Applied[] {
   const results: Applied[] = plans.map((plan) => {
-    const a: Applied = { created: [], updated: [], removed: [], unchanged: [], cleaned: [], stats: new Map() };
+    const a: Applied = { created: [], updated: [], removed: [], unchanged: [], cleaned: [], stats: new Map(plan.stats) };
     for (const c of plan.changes) if (c.kind === 'unchanged' && c.path !== MANIFEST) a.unchanged.push(c.path);
     return a;
   });
