@@ -99,6 +99,9 @@ function runOnce(args) {
   return { wall, ...data };
 }
 
+/** The stages ACORE_TIMINGS reports (src/cli/timings.ts); locate + report: the targets' warnings, placed and printed. */
+const STAGES = ['read', 'load', 'validate', 'lower', 'emit', 'locate', 'report', 'plan', 'write'];
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -158,14 +161,14 @@ for (const n of sizes) {
     const s = r.full.stages;
     console.log(
       `${String(n).padStart(6)} ${target.padEnd(8)} full ${fmt(r.full.wallMs).padStart(6)} ms (${fmt(r.full.perDefinitionUs).padStart(6)} µs/def, ${fmt(r.full.maxRssMb)} MB)  ` +
-        `no-change ${fmt(r.noChange.wallMs).padStart(6)} ms  [read ${fmt(s.read ?? 0)} load ${fmt(s.load ?? 0)} validate ${fmt(s.validate ?? 0)} lower ${fmt(s.lower ?? 0)} emit ${fmt(s.emit ?? 0)} plan ${fmt(s.plan ?? 0)} write ${fmt(s.write ?? 0)}]`,
+        `no-change ${fmt(r.noChange.wallMs).padStart(6)} ms  [${STAGES.map((k) => `${k} ${fmt(s[k] ?? 0)}`).join(' ')}]`,
     );
   }
 }
 
 const rows = results.map((r) => {
   const s = r.full.stages;
-  const split = ['read', 'load', 'validate', 'lower', 'emit', 'plan', 'write'].map((k) => fmt(s[k] ?? 0)).join(' / ');
+  const split = STAGES.map((k) => fmt(s[k] ?? 0)).join(' / ');
   return `| ${r.n} | ${r.target} | ${fmt(r.full.wallMs)} | ${fmt(r.full.perDefinitionUs)} | ${fmt(r.noChange.wallMs)} | ${fmt(r.full.maxRssMb)} | ${split} |`;
 });
 const peerRows = Object.entries(PEERS).map(([name, v]) => `| ${name} | ${v[1]} ms | ${v[1000]} ms | ${v[10000]} ms |`);
@@ -174,7 +177,7 @@ const md = [
   '',
   `Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), output on \`${base}\` (tmpfs). Median wall time of the whole \`acore\` process over several runs; the split is from \`ACORE_TIMINGS\` of the median run (ms). Regenerate with \`npm run bench\`.`,
   '',
-  '| definitions | target | full compile (ms) | per definition (µs) | no-change recompile (ms) | peak RSS (MB) | read / load / validate / lower / emit / plan / write (ms) |',
+  `| definitions | target | full compile (ms) | per definition (µs) | no-change recompile (ms) | peak RSS (MB) | ${STAGES.join(' / ')} (ms) |`,
   '| ---: | --- | ---: | ---: | ---: | ---: | --- |',
   ...rows,
   '',

@@ -88,9 +88,14 @@ if (/[^\x00-\x7f]/.test(readFileSync(join(root, next, 'acore.cjs'), 'latin1'))) 
   try {
     const cli = loadCli(join(root, next));
     const io = { cwd: root, stdout: () => {}, stderr: () => {}, color: false, env: { HOME: scratch, XDG_CACHE_HOME: scratch } };
-    for (const argv of [
-      ['validate', '--definitions', 'definitions', '--target', 'all'],
-    ]) {
+    // The repository's own definitions (a copy of acore without them still builds, with a colder cache).
+    const warmUp = existsSync(join(root, 'definitions'))
+      ? [
+          ['validate', '--definitions', 'definitions', '--target', 'all'],
+          ['compile', '--definitions', 'definitions', '--target', 'all', '--out', join(scratch, 'out')],
+        ]
+      : [];
+    for (const argv of warmUp) {
       const code = await cli.main(argv, io);
       if (code !== 0) throw new Error(`build: warming the code cache, \`acore ${argv.join(' ')}\` exited ${code}`);
     }

@@ -37,7 +37,8 @@ export async function compileAndReport(opts: CompileOptions, io: Io, timings?: T
   const targets = await Promise.all(opts.targets.map(loadTarget));
   const result = compile(read.files, targets, targetOptions(opts), timings?.measure);
   const diagnostics = [...read.diagnostics, ...result.diagnostics];
-  printDiagnostics(diagnostics, texts, io);
+  if (timings) timings.measure('report', () => printDiagnostics(diagnostics, texts, io));
+  else printDiagnostics(diagnostics, texts, io);
   if (hasErrors(diagnostics)) {
     io.stderr(`acore: ${summary(diagnostics)}; nothing was written\n`);
     return EXIT.failed;

@@ -1,12 +1,13 @@
 /**
  * ACORE_TIMINGS=<file>: where a compile spends its time, for the benchmark (bench/run.mjs).
  * Stages: read (definitions from disk), load/validate/lower (the compiler), emit (targets),
- * plan (compare with the output directory), write; plus peak RSS. Written as JSON at exit.
+ * locate (positions for the targets' problems), report (printing diagnostics), plan (compare
+ * with the output directory), write; plus peak RSS. Written as JSON at exit.
  */
 import { writeFileSync } from 'node:fs';
 import type { Measure, Stage } from '../compiler/compile.ts';
 
-export type CliStage = Stage | 'read' | 'plan' | 'write';
+export type CliStage = Stage | 'read' | 'report' | 'plan' | 'write';
 
 export class Timings {
   readonly ms: Partial<Record<CliStage, number>> = {};

@@ -26,7 +26,8 @@ export interface LoadResult {
 }
 
 /** Pipeline stages, for callers that time them (the CLI's ACORE_TIMINGS; compile itself has no clock). */
-export type Stage = 'load' | 'validate' | 'lower' | 'emit';
+/** `locate`: source positions for the targets' problems (YAML parsed again, with positions). */
+export type Stage = 'load' | 'validate' | 'lower' | 'emit' | 'locate';
 export type Measure = <T>(stage: Stage, run: () => T) => T;
 const untimed: Measure = (_stage, run) => run();
 
@@ -109,12 +110,14 @@ export function emit(loaded: LoadResult, targets: readonly Target[], options: Ta
         options,
       ),
     );
-    for (const p of out.problems) {
-      const def = byId.get(p.id);
-      if (!def) continue;
-      const report = makeReporter(def.document, diagnostics);
-      report.at(p.field, p.code, p.message, { severity: p.severity, ...(p.help ? { help: p.help } : {}) });
-    }
+    measure('locate', () => {
+      for (const p of out.problems) {
+        const def = byId.get(p.id);
+        if (!def) continue;
+        const report = makeReporter(def.document, diagnostics);
+        report.at(p.field, p.code, p.message, { severity: p.severity, ...(p.help ? { help: p.help } : {}) });
+      }
+    });
     // Two definitions must never write the same file; each clash is reported once per definition.
     const owner = new Map<string, Artefact>();
     const clashes = new Map<string, Set<string>>();
