@@ -14,7 +14,12 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const UNIT_NAME = /^[A-Za-z0-9:_.\\-]+$/;
 
-const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description)) as T;
+// Descriptions (for the JSON Schema only) go into zod's registry directly: `.check(z.describe())`
+// would clone every described schema while acore starts.
+const described = <T extends z.ZodMiniType>(schema: T, description: string): T => {
+  z.globalRegistry.add(schema, { description });
+  return schema;
+};
 const matching = (re: RegExp, message: string) => z.string().check(z.regex(re, message));
 const nonEmpty = (message: string) => z.string().check(z.minLength(1, message));
 
