@@ -199,11 +199,12 @@ describe('validate', () => {
     expect(r.stderr).toMatch(/does not exist|not found|no such/i);
   });
 
-  it('an empty definitions directory → 1', async () => {
+  it('an empty definitions directory → 0 with a warning: no jobs', async () => {
     const root = project({});
     const r = await run(['validate', '-d', 'definitions'], root);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/no .*\.ya?ml/i);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning\[no-definitions\]: no \*\.yaml or \*\.yml files in definitions/);
+    expect(r.stdout).toContain('0 definitions valid (1 warning)');
   });
 
   it('a definitions path that is a file → 1, no stack trace', async () => {
@@ -318,7 +319,7 @@ describe('orphans', () => {
     expect((await compile(root)).code).toBe(0);
     // A hand-written template of the operator's own in the same directory stays.
     writeFileSync(join(out, 'mine@.service'), '[Service]\nType=oneshot\nExecStart=/bin/true\n');
-    // The last one is disabled (an empty definitions directory is an error, not "remove all").
+    // The last one is disabled (deleting it too: next test).
     rmSync(join(root, 'definitions', 'b.yaml'));
     writeDef(root, 'a.yaml', `${def('demo.alpha')}enabled: false\n`);
     const r = await compile(root);
@@ -328,6 +329,37 @@ describe('orphans', () => {
     expect(readManifest(out).files).toEqual({});
     expect((await check(root)).code).toBe(0);
     noTempFiles(out);
+  });
+});
+
+describe('no definitions left', () => {
+  it('deleting every definition and compiling removes every file acore generated, nothing else', async () => {
+    const root = project({ 'a.yaml': def('demo.alpha'), 'b.yaml': def('demo.beta') });
+    const out = join(root, 'out');
+    expect((await compile(root)).code).toBe(0);
+    writeFileSync(join(out, 'mine.service'), '[Service]\nType=oneshot\nExecStart=/bin/true\n');
+    rmSync(join(root, 'definitions', 'a.yaml'));
+    rmSync(join(root, 'definitions', 'b.yaml'));
+    const r = await compile(root);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('warning[no-definitions]');
+    expect(r.stdout).toMatch(/\b5 removed\b/);
+    expect(listFiles(out)).toEqual([MANIFEST, 'mine.service']);
+    expect(readManifest(out).files).toEqual({});
+    expect((await check(root)).code).toBe(0);
+    noTempFiles(out);
+  });
+
+  it('a definitions directory that does not exist is still an error, and nothing is removed', async () => {
+    const root = project({ 'a.yaml': def('demo.alpha') });
+    const out = join(root, 'out');
+    expect((await compile(root)).code).toBe(0);
+    const before = listFiles(out);
+    rmSync(join(root, 'definitions'), { recursive: true });
+    const r = await compile(root);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('does not exist');
+    expect(listFiles(out)).toEqual(before);
   });
 });
 

@@ -143,7 +143,14 @@ export function readDefinitions(dir: string, cwd: string): ReadResult {
     },
   });
   if (files.length === 0 && diagnostics.length === 0) {
-    diagnostics.push({ code: 'no-definitions', severity: 'error', message: `no *.yaml or *.yml files in ${dir}`, file: '' });
+    // Declarative: no definitions means no jobs (a compile removes what acore generated before).
+    // A directory that does not exist is still an error (a mistyped path).
+    diagnostics.push({
+      code: 'no-definitions',
+      severity: 'warning',
+      message: `no *.yaml or *.yml files in ${dir}: nothing to generate; files acore generated from it before are removed`,
+      file: '',
+    });
   }
   return { files, diagnostics };
 }

@@ -3,7 +3,7 @@
  * process): install, change a schedule, remove a definition, reinstall; a dry run; and an
  * unreachable manager. Hand-written units in the same directory are never touched.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextFireTimes } from '../oracle/cron-reference.ts';
@@ -140,6 +140,21 @@ describe('acore install', () => {
     for (const f of ['inst.alpha.timer', 'inst.alpha.service', 'acore-trigger@.service']) expect(existsSync(join(m.unitDir, f))).toBe(false);
     expect((await state('inst.alpha.timer')).load).toBe('not-found');
     expect((await m.show('acore-trigger@inst.alpha.service', 'LoadState')).LoadState).toBe('not-found');
+    expect(readFileSync(join(m.unitDir, 'mine.service'), 'utf8')).toBe(mine);
+  });
+
+  it('remove everything: delete every definition and install (the README recipe)', async () => {
+    writeFileSync(join(defs, 'a.yaml'), definitionYaml({ id: 'inst.alpha', cron: '30 7 * * *', timezone: 'UTC', cmd: 'true' }));
+    expect((await install()).code).toBe(0);
+    expect(await state('inst.alpha.timer')).toMatchObject({ active: 'active' });
+    const mine = readFileSync(join(m.unitDir, 'mine.service'), 'utf8');
+    for (const f of readdirSync(defs)) rmSync(join(defs, f));
+    const r = await install();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning\[no-definitions\]/);
+    expect(r.stdout).toMatch(/ran: systemctl --user disable --now inst\.alpha\.timer/);
+    for (const f of ['inst.alpha.timer', 'inst.alpha.service', 'acore-trigger@.service']) expect(existsSync(join(m.unitDir, f))).toBe(false);
+    expect((await state('inst.alpha.timer')).load).toBe('not-found');
     expect(readFileSync(join(m.unitDir, 'mine.service'), 'utf8')).toBe(mine);
   });
 });
