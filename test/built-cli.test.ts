@@ -4,7 +4,7 @@
  * straight to the file descriptors (src/cli/main.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { acore, ROOT, tempDir } from './helpers.ts';
@@ -133,6 +133,34 @@ describe('no-change fast path (built CLI)', () => {
     const force = compile('--force');
     expect(force.code, force.stderr).toBe(0);
     expect(force.stdout).not.toMatch(NOTHING);
+  });
+});
+
+describe('the launcher (bin/acore.cjs, bin/load.cjs)', () => {
+  it('runs the same without its code cache, or with V8 flags that make V8 reject it', () => {
+    const root = tempDir('acore-launch-');
+    const args = ['validate', '--definitions', join(ROOT, 'definitions')];
+    const plain = spawnSync(process.execPath, [BIN, ...args], { cwd: root, encoding: 'utf8' });
+    expect(plain.status, plain.stderr).toBe(0);
+    // Other flags: V8 rejects the cache (it was made without them) and compiles as usual.
+    const flagged = spawnSync(process.execPath, ['--max-old-space-size=1024', '--stack-size=2000', BIN, ...args], { cwd: root, encoding: 'utf8' });
+    expect(flagged.status, flagged.stderr).toBe(0);
+    expect(flagged.stdout).toBe(plain.stdout);
+    expect(flagged.stderr).toBe(plain.stderr);
+    // No cache file at all (a copy of dist/ without it).
+    const copy = join(root, 'acore');
+    mkdirSync(join(copy, 'dist'), { recursive: true });
+    cpSync(join(ROOT, 'bin'), join(copy, 'bin'), { recursive: true });
+    cpSync(join(ROOT, 'dist', 'acore.cjs'), join(copy, 'dist', 'acore.cjs'));
+    const bare = spawnSync(process.execPath, [join(copy, 'bin', 'acore.cjs'), ...args], { cwd: root, encoding: 'utf8' });
+    expect(bare.status, bare.stderr).toBe(0);
+    expect(bare.stdout).toBe(plain.stdout);
+    expect(bare.stderr).toBe(plain.stderr);
+  });
+
+  it('the cache is accepted by the Node.js that built it', async () => {
+    const { loadCli } = (await import(join(ROOT, 'bin', 'load.cjs'))) as { loadCli: () => { cacheRejected: boolean } };
+    expect(loadCli().cacheRejected).toBe(false);
   });
 });
 
