@@ -111,7 +111,10 @@ export function readDefinitions(dir: string, cwd: string): ReadResult {
           // Taken before reading: a change made while reading shows as a different stamp next time.
           const st = fstatSync(fd);
           stamp = stampOf(st);
-          for (let n; size < buffer.length && (n = readSync(fd, buffer, size, buffer.length - size, null)) > 0; ) size += n;
+          // As many bytes as fstat says (one read, no second one to see the end), or up to the
+          // limit + 1 when it says 0 (/proc-like files) or too many.
+          const expected = st.size > 0 ? Math.min(st.size, buffer.length) : buffer.length;
+          for (let n; size < expected && (n = readSync(fd, buffer, size, buffer.length - size, null)) > 0; ) size += n;
           if (size > MAX_DEFINITION_BYTES) size = Math.max(size, st.size);
         } finally {
           closeSync(fd);
