@@ -11,14 +11,17 @@
  *   may be a symlink: that is where the user pointed it);
  * - writes are atomic and all-or-nothing: every new file (of every target in one call of
  *   applyPlans) is first written in full to a temporary file beside it, and only when all of
- *   them are on disk are they renamed into place; unchanged files are not touched at all. A
- *   failure before the first rename (disk full, read-only or immutable directory …) changes
- *   nothing; a process killed at any point leaves each file either old or new.
+ *   them are on disk are they renamed into place; unchanged files are not touched at all. An
+ *   output directory that does not exist yet is written whole into a staging directory beside
+ *   it (`.NAME.acore-tmp-PID-XXXXXXXX`) and renamed into place in one step. A failure before
+ *   the first rename (disk full, read-only or immutable directory …) changes nothing; a process
+ *   killed at any point leaves each file either old or new, and a new directory absent or whole.
  * - while files are being renamed, the manifest on disk records both the old and the new hash
  *   of each (`pending`), so a compile killed half-way leaves every file it touched still
  *   recognised as acore's own by the next compile;
- * - the temporary files of a compile that was killed (`.NAME.acore-tmp-PID-XXXXXXXX`, PID no
- *   longer running) are the only unrecorded files acore removes, the next time it writes there.
+ * - the temporary files and staging directories of a compile that was killed
+ *   (`.NAME.acore-tmp-PID-XXXXXXXX`, PID no longer running) are the only unrecorded files acore
+ *   removes, the next time it writes there.
  */
 import * as crypto from 'node:crypto';
 import { closeSync, type Dirent, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
@@ -361,8 +364,8 @@ function staleStagings(dir: string): string[] {
   const out: string[] = [];
   for (const e of entries) {
     if (!e.name.startsWith(prefix) || !e.isDirectory()) continue;
-    const m = TEMP.exec(e.name);
-    if (m && m[0].length === e.name.length && e.name.length === prefix.length + m[1]!.length + 9 && !running(Number(m[1]))) out.push(join(parent, e.name));
+    const m = /^(\d+)-[0-9a-f]{8}$/.exec(e.name.slice(prefix.length));
+    if (m && !running(Number(m[1]))) out.push(join(parent, e.name));
   }
   return out.sort();
 }
@@ -400,7 +403,6 @@ function createFile(path: string, content: string): [number, number] {
   }
 }
 
-/** Carries out one plan without conflicts (or with --force). See applyPlans. */
 /**
  * Carries out plans without conflicts (or with --force), all or nothing across all of them:
  * every temporary file of every plan is written before the first rename, so a failure while
