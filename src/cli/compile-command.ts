@@ -57,7 +57,7 @@ export async function prepare(opts: CompileOptions, outDir: (t: TargetName) => s
     const display = shown.startsWith('..') ? dir : shown;
     try {
       const artefacts = result.artefacts.filter((a) => a.target === target);
-      const planOpts = { force: Boolean(opts.force), ...(opts.check || opts.force ? {} : { left: lastLeft(dir, io.env) }) };
+      const planOpts = { force: Boolean(opts.force), ...(opts.check || opts.force ? {} : { left: () => lastLeft(dir, io.env) }) };
       const plan = timings ? timings.measure('plan', () => planOutput(dir, target, artefacts, planOpts)) : planOutput(dir, target, artefacts, planOpts);
       plans.push({ target, display, plan });
     } catch (e) {

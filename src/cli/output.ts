@@ -209,11 +209,12 @@ function parentProblem(dir: string, path: string, cache: Map<string, string>): {
 
 /**
  * Decides what a compile into `dir` would change; reads, never writes. `opts.left`: size and
- * mtime of the files the previous compile left (src/cli/incremental.ts); a file that still has
- * them, recorded in the manifest with the hash of what is wanted now, is unchanged without
- * being read. (--check and --force do not pass it: they read everything.)
+ * mtime of the files the previous compile left (src/cli/incremental.ts), asked for only when
+ * the directory exists; a file that still has them, recorded in the manifest with the hash of
+ * what is wanted now, is unchanged without being read. (--check and --force do not pass it:
+ * they read everything.)
  */
-export function planOutput(dir: string, target: string, artefacts: readonly Artefact[], opts: { force: boolean; left?: ReadonlyMap<string, [number, number]> }): Plan {
+export function planOutput(dir: string, target: string, artefacts: readonly Artefact[], opts: { force: boolean; left?: () => ReadonlyMap<string, [number, number]> | undefined }): Plan {
   const plan: Plan = { dir, target, changes: [], conflicts: [], notes: [] };
   const dirEntry = inspect(dir);
   if (dirEntry.kind === 'file' || dirEntry.kind === 'other') {
@@ -258,6 +259,7 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
   };
 
   const wanted = new Map(artefacts.map((a) => [a.path, a]));
+  const left = opts.left?.();
   const listing = new Listing();
   const parents = new Map<string, string>();
   const blocked = new Set<string>();
@@ -269,7 +271,7 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
       blocked.add(parent.at);
       continue;
     }
-    const asLeft = a.path === MANIFEST || recorded[a.path] !== hashes.get(a.path) ? undefined : leftAsIs(dir, a.path, opts.left, listing);
+    const asLeft = a.path === MANIFEST || recorded[a.path] !== hashes.get(a.path) ? undefined : leftAsIs(dir, a.path, left, listing);
     if (asLeft) {
       plan.changes.push({ kind: 'unchanged', path: a.path });
       current[a.path] = hashes.get(a.path)!;
