@@ -13,7 +13,7 @@ import { type Applied, applyPlans, MANIFEST, OutputError, type Plan, planOutput 
 import { summary } from './report.ts';
 import { type ReadResult, readDefinitions, stampDefinitions } from './sources.ts';
 import { BUILD, inputsHash, lastLeft, remember, unchangedSince } from './incremental.ts';
-import { type Timings, timingsFrom } from './timings.ts';
+import { measureWith, type Timings, timingsFrom } from './timings.ts';
 
 export type { CompileOptions } from './compile-shared.ts';
 export { loadTarget, targetOptions } from './compile-shared.ts';
@@ -32,13 +32,13 @@ export interface Prepared {
 
 /** Read and compile; prints diagnostics. A number is an exit code (nothing to write). */
 export async function compileAndReport(opts: CompileOptions, io: Io, timings?: Timings, preread?: ReadResult): Promise<CompileResult | number> {
-  const read = preread ?? (timings ? timings.measure('read', () => readDefinitions(opts.definitions, io.cwd)) : readDefinitions(opts.definitions, io.cwd));
+  const time = measureWith(timings);
+  const read = preread ?? time('read', () => readDefinitions(opts.definitions, io.cwd));
   const texts = new Map(read.files.map((f) => [f.path, f.text]));
   const targets = await Promise.all(opts.targets.map(loadTarget));
   const result = compile(read.files, targets, targetOptions(opts), timings?.measure);
   const diagnostics = [...read.diagnostics, ...result.diagnostics];
-  if (timings) timings.measure('report', () => printDiagnostics(diagnostics, texts, io));
-  else printDiagnostics(diagnostics, texts, io);
+  time('report', () => printDiagnostics(diagnostics, texts, io));
   if (hasErrors(diagnostics)) {
     io.stderr(`acore: ${summary(diagnostics)}; nothing was written\n`);
     return EXIT.failed;
@@ -58,7 +58,7 @@ export async function prepare(opts: CompileOptions, outDir: (t: TargetName) => s
     try {
       const artefacts = result.artefacts.filter((a) => a.target === target);
       const planOpts = { force: Boolean(opts.force), ...(opts.check || opts.force ? {} : { left: () => lastLeft(dir, io.env) }) };
-      const plan = timings ? timings.measure('plan', () => planOutput(dir, target, artefacts, planOpts)) : planOutput(dir, target, artefacts, planOpts);
+      const plan = measureWith(timings)('plan', () => planOutput(dir, target, artefacts, planOpts));
       plans.push({ target, display, plan });
     } catch (e) {
       if (!(e instanceof OutputError)) throw e;
@@ -132,6 +132,7 @@ export async function compileCommand(opts: CompileOptions, io: Io): Promise<numb
 }
 
 async function compileWith(opts: CompileOptions, io: Io, timings: Timings | undefined): Promise<number> {
+  const time = measureWith(timings);
   const dirOf = outDirs(opts, io.cwd);
   // The no-change fast path (src/cli/incremental.ts): same build, options and definition files
   // (by stamp: size, mtime, ctime, inode), and every output file as the last compile left it →
@@ -140,7 +141,7 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
   const inputs = (t: TargetName, files: readonly { name: string; stamp: string }[]) => inputsHash([t, JSON.stringify(targetOptions(opts))], files);
   const fast = !opts.check && !opts.force && BUILD !== undefined;
   if (fast && opts.targets.every((t) => existsSync(join(dirOf(t), MANIFEST)))) {
-    const st = timings ? timings.measure('read', () => stampDefinitions(opts.definitions, io.cwd)) : stampDefinitions(opts.definitions, io.cwd);
+    const st = time('read', () => stampDefinitions(opts.definitions, io.cwd));
     if (!hasErrors(st.diagnostics) && st.files.length > 0 && opts.targets.every((t) => unchangedSince(dirOf(t), inputs(t, st.files), io.env))) {
       for (const t of opts.targets) {
         const shown = relative(io.cwd, dirOf(t)) || '.';
@@ -149,7 +150,9 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
       return EXIT.ok;
     }
   }
-  if (fast) read = timings ? timings.measure('read', () => readDefinitions(opts.definitions, io.cwd)) : readDefinitions(opts.definitions, io.cwd);
+  // A miss stats every definition once more than a plain compile would: the price of a hit
+  // that reads none.
+  if (fast) read = time('read', () => readDefinitions(opts.definitions, io.cwd));
   const p = await prepare(opts, dirOf, io, timings, read);
   if (typeof p === 'number') return p;
   if (opts.check) {
@@ -162,7 +165,7 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
     }
     return EXIT.ok;
   }
-  const applied = timings ? timings.measure('write', () => write(p, opts, io)) : write(p, opts, io);
+  const applied = time('write', () => write(p, opts, io));
   if (typeof applied === 'number') return applied;
   reportApplied(p, applied, io);
   if (read && !p.plans.some((t) => t.plan.conflicts.length > 0)) {

@@ -58,15 +58,18 @@ export function unchangedSince(dir: string, inputs: string, env: Io['env']): boo
   if (!BUILD) return false;
   const state = readState(dir, env);
   if (!state || state.build !== BUILD || state.inputs !== inputs) return false;
-  for (const [path, [size, mtime]] of Object.entries(state.files)) {
-    try {
-      const st = lstatSync(join(dir, path));
-      if (!st.isFile() || st.size !== size || st.mtimeMs !== mtime) return false;
-    } catch {
-      return false;
-    }
-  }
+  for (const [path, seen] of Object.entries(state.files)) if (!stillAsLeft(join(dir, path), seen)) return false;
   return true;
+}
+
+/** Whether `path` is a regular file that still has the size and mtime a compile left it with. */
+export function stillAsLeft(path: string, [size, mtime]: readonly [number, number]): boolean {
+  try {
+    const st = lstatSync(path);
+    return st.isFile() && st.size === size && st.mtimeMs === mtime;
+  } catch {
+    return false;
+  }
 }
 
 /**

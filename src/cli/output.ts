@@ -28,6 +28,7 @@ import { closeSync, type Dirent, fstatSync, lstatSync, mkdirSync, openSync, read
 import { basename, dirname, join } from 'node:path';
 import type { Artefact } from '../targets/target.ts';
 import { hasGeneratedMarker } from '../targets/target.ts';
+import { stillAsLeft } from './incremental.ts';
 
 export const MANIFEST = '.acore-manifest.json';
 
@@ -321,13 +322,7 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
 /** `path`'s size and mtime if it is a regular file that still has those the previous compile left it with. */
 function leftAsIs(dir: string, path: string, left: ReadonlyMap<string, [number, number]> | undefined, listing: Listing): [number, number] | undefined {
   const seen = left?.get(path);
-  if (!seen || !listing.has(join(dir, path))) return undefined;
-  try {
-    const st = lstatSync(join(dir, path));
-    return st.isFile() && st.size === seen[0] && st.mtimeMs === seen[1] ? seen : undefined;
-  } catch {
-    return undefined;
-  }
+  return seen && listing.has(join(dir, path)) && stillAsLeft(join(dir, path), seen) ? seen : undefined;
 }
 
 /**

@@ -31,6 +31,11 @@ export class Timings {
   }
 }
 
+/** `timings.measure`, or a plain call of the stage when nothing is being timed. */
+export function measureWith(timings: Timings | undefined): <T>(stage: CliStage, run: () => T) => T {
+  return timings?.measure ?? ((_stage, run) => run());
+}
+
 export function timingsFrom(env: Record<string, string | undefined>): Timings | undefined {
   return env.ACORE_TIMINGS ? new Timings(env.ACORE_TIMINGS) : undefined;
 }
