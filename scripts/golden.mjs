@@ -11,10 +11,10 @@ const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !==
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit', env });
 
 run('node', ['scripts/build.mjs']);
-run('node', ['bin/acore.cjs', 'compile', '--target', 'all']);
-run('node', ['bin/acore.cjs', 'schema', '--out', 'schema/activity-definition.schema.json']);
+run('node', ['bin/acore.js', 'compile', '--target', 'all']);
+run('node', ['bin/acore.js', 'schema', '--out', 'schema/activity-definition.schema.json']);
 // The README's capability matrix section.
-const table = execFileSync('node', ['bin/acore.cjs', 'capabilities'], { cwd: root, encoding: 'utf8' }).trimEnd();
+const table = execFileSync('node', ['bin/acore.js', 'capabilities'], { cwd: root, encoding: 'utf8' }).trimEnd();
 const readmePath = join(root, 'README.md');
 const readme = readFileSync(readmePath, 'utf8');
 const markers = /<!-- capability-matrix:begin -->\n[\s\S]*?<!-- capability-matrix:end -->/;

@@ -1,5 +1,5 @@
 /**
- * The built CLI as users run it (node bin/acore.cjs → dist/acore.cjs with its code cache):
+ * The built CLI as users run it (node bin/acore.js → dist/acore.cjs with its code cache):
  * the no-change fast path, which only the built CLI takes (src/cli/incremental.ts), and output
  * straight to the file descriptors (src/cli/main.ts).
  */
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { acore, ROOT, tempDir } from './helpers.ts';
 
-const BIN = join(ROOT, 'bin', 'acore.cjs');
+const BIN = join(ROOT, 'bin', 'acore.js');
 
 beforeAll(() => {
   if (!existsSync(join(ROOT, 'dist', 'acore.cjs'))) {
@@ -136,7 +136,7 @@ describe('no-change fast path (built CLI)', () => {
   });
 });
 
-describe('the launcher (bin/acore.cjs, bin/load.cjs)', () => {
+describe('the launcher (bin/acore.js, bin/load.cjs)', () => {
   it('runs the same without its code cache, or with V8 flags that make V8 reject it', () => {
     const root = tempDir('acore-launch-');
     const args = ['validate', '--definitions', join(ROOT, 'definitions')];
@@ -152,7 +152,7 @@ describe('the launcher (bin/acore.cjs, bin/load.cjs)', () => {
     mkdirSync(join(copy, 'dist'), { recursive: true });
     cpSync(join(ROOT, 'bin'), join(copy, 'bin'), { recursive: true });
     cpSync(join(ROOT, 'dist', 'acore.cjs'), join(copy, 'dist', 'acore.cjs'));
-    const bare = spawnSync(process.execPath, [join(copy, 'bin', 'acore.cjs'), ...args], { cwd: root, encoding: 'utf8' });
+    const bare = spawnSync(process.execPath, [join(copy, 'bin', 'acore.js'), ...args], { cwd: root, encoding: 'utf8' });
     expect(bare.status, bare.stderr).toBe(0);
     expect(bare.stdout).toBe(plain.stdout);
     expect(bare.stderr).toBe(plain.stderr);

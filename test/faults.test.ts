@@ -1,5 +1,5 @@
 /**
- * Faults while writing output, against the real CLI (node bin/acore.cjs, built from the current
+ * Faults while writing output, against the real CLI (node bin/acore.js, built from the current
  * sources) and against src/cli/output.ts directly:
  *
  * - SIGKILL at ten points of a large compile (1000 definitions, 3000 unit files) into a
@@ -39,7 +39,7 @@ import { applyPlans, MANIFEST, OutputError, planOutput } from '../src/cli/output
 import type { Artefact } from '../src/targets/target.ts';
 import { acore, listFiles, ROOT, tempDir } from './helpers.ts';
 
-const BIN = join(ROOT, 'bin', 'acore.cjs');
+const BIN = join(ROOT, 'bin', 'acore.js');
 
 /** Builds dist/ when a source file is newer than it (npm test builds first anyway). */
 function ensureBuilt(): void {

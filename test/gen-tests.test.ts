@@ -217,7 +217,7 @@ describe('acore gen-tests', () => {
  * link, as npm would do) and vitest, running the generated file with a real vitest.
  */
 describe('the generated tests, run by vitest in a project', () => {
-  const bin = join(ROOT, 'bin', 'acore.cjs');
+  const bin = join(ROOT, 'bin', 'acore.js');
   beforeAll(() => {
     // The generated tests run the built CLI (npx acore), as a user's CI would.
     if (!existsSync(join(ROOT, 'dist', 'acore.cjs'))) {
@@ -230,7 +230,7 @@ describe('the generated tests, run by vitest in a project', () => {
     const dir = project();
     mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
     symlinkSync(ROOT, join(dir, 'node_modules', 'acore'));
-    symlinkSync('../acore/bin/acore.cjs', join(dir, 'node_modules', '.bin', 'acore'));
+    symlinkSync('../acore/bin/acore.js', join(dir, 'node_modules', '.bin', 'acore'));
     symlinkSync(join(ROOT, 'node_modules', 'vitest'), join(dir, 'node_modules', 'vitest'));
     writeFileSync(join(dir, 'vitest.config.mjs'), "export default { test: { include: ['test/**/*.test.ts'] } };\n");
     return dir;

@@ -424,7 +424,7 @@ describe.runIf(hasGit)('the workflow’s steps in a repository scaffolded by ini
     git('init', '-q', '-b', 'main');
     mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
     symlinkSync(ROOT, join(dir, 'node_modules', 'acore'));
-    symlinkSync('../acore/bin/acore.cjs', join(dir, 'node_modules', '.bin', 'acore'));
+    symlinkSync('../acore/bin/acore.js', join(dir, 'node_modules', '.bin', 'acore'));
     writeFileSync(join(dir, '.gitignore'), 'node_modules/\nstep.sh\ngithub-output\nacore-diff.md\n');
     expect((await acore(['init'], dir)).code).toBe(0);
     git('add', '-A');

@@ -22,7 +22,7 @@ let saved: string | undefined;
 let daemon: ChildProcess | undefined;
 
 const acore = (...args: string[]) =>
-  run('node', [join(ROOT, 'bin', 'acore.cjs'), 'install', '--target', 'crontab', '--definitions', defs, '--script-dir', join(dir, 'scripts'), ...args], {
+  run('node', [join(ROOT, 'bin', 'acore.js'), 'install', '--target', 'crontab', '--definitions', defs, '--script-dir', join(dir, 'scripts'), ...args], {
     HOME: home,
   });
 

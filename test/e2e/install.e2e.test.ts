@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 const install = (...args: string[]) =>
-  run('node', [join(ROOT, 'bin', 'acore.cjs'), 'install', '--definitions', defs, ...args], { ...m.env, HOME: process.env.HOME ?? '/root' });
+  run('node', [join(ROOT, 'bin', 'acore.js'), 'install', '--definitions', defs, ...args], { ...m.env, HOME: process.env.HOME ?? '/root' });
 
 async function state(timer: string) {
   const enabled = (await m.systemctl('is-enabled', timer)).stdout.trim();
@@ -109,7 +109,7 @@ describe('acore install', () => {
     const elsewhere = join(m.root, 'no-manager');
     mkdirSync(join(elsewhere, 'run'), { recursive: true, mode: 0o700 });
     writeFileSync(join(defs, 'c.yaml'), definitionYaml({ id: 'inst.gamma', cron: '@hourly', cmd: 'true' }));
-    const r = await run('node', [join(ROOT, 'bin', 'acore.cjs'), 'install', '--definitions', defs], {
+    const r = await run('node', [join(ROOT, 'bin', 'acore.js'), 'install', '--definitions', defs], {
       ...m.env,
       XDG_RUNTIME_DIR: join(elsewhere, 'run'),
       HOME: process.env.HOME ?? '/root',
@@ -121,7 +121,7 @@ describe('acore install', () => {
   });
 
   it('the design card’s flow works too: compile --out <unit dir> && daemon-reload', async () => {
-    const r = await run('node', [join(ROOT, 'bin', 'acore.cjs'), 'compile', '--target', 'systemd', '--definitions', defs, '--out', m.unitDir]);
+    const r = await run('node', [join(ROOT, 'bin', 'acore.js'), 'compile', '--target', 'systemd', '--definitions', defs, '--out', m.unitDir]);
     expect(r.code).toBe(0);
     expect((await m.systemctl('daemon-reload')).code).toBe(0);
     expect((await m.systemctl('start', 'inst.alpha.timer')).code).toBe(0);
