@@ -216,6 +216,67 @@ describe('validate', () => {
   });
 });
 
+describe('many warnings alike', () => {
+  // Without a time zone, github warns for each definition that it reads the schedule in UTC.
+  const zoneless = (id: string) => def(id).replace('  timezone: UTC\n', '');
+  const WARNING = /^definitions\/(\w)\.yaml:(\d+):(\d+): warning\[target-approximated\]: github approximates no trigger\.timezone/gm;
+  const shown = (stderr: string) => [...stderr.matchAll(WARNING)].map((m) => `${m[1]}:${m[2]}:${m[3]}`);
+  // It points at the cron expression (read in UTC): line and column from the text itself.
+  const cronAt = (() => {
+    const lines = zoneless('demo.x').split('\n');
+    const i = lines.findIndex((l) => l.trimStart().startsWith('cron_expression:'));
+    return `${i + 1}:${lines[i]!.indexOf('"') + 1}`;
+  })();
+  const seven = () => project(Object.fromEntries([...'abcdefg'].map((c) => [`${c}.yaml`, zoneless(`demo.${c}`)])));
+
+  it('compile prints the first three (in file order, at their places) and counts the rest', async () => {
+    const root = seven();
+    const r = await run(['compile', '--target', 'github', '-d', 'definitions', '-o', 'out'], root);
+    expect(r.code).toBe(0);
+    expect(shown(r.stderr)).toEqual(['a', 'b', 'c'].map((c) => `${c}:${cronAt}`));
+    // Two kinds of warning (no time zone; misfire_policy: skip), each counted on its own.
+    expect(r.stderr.match(/= note: .*/g)).toEqual(Array(2).fill('= note: 4 more warnings like this one not shown (--all-warnings prints every one)'));
+    expect(listFiles(join(root, 'out')).filter((f) => f.endsWith('.yml'))).toHaveLength(7);
+  });
+
+  it('--all-warnings prints every one, in order', async () => {
+    const root = seven();
+    const r = await run(['compile', '--target', 'github', '-d', 'definitions', '-o', 'out', '--all-warnings'], root);
+    expect(r.code).toBe(0);
+    expect(shown(r.stderr)).toEqual([...'abcdefg'].map((c) => `${c}:${cronAt}`));
+    expect(r.stderr).not.toContain('= note:');
+    const v = await run(['validate', '--target', 'github', '-d', 'definitions', '--all-warnings'], root);
+    expect(shown(v.stderr)).toHaveLength(7);
+    // (each also gets another warning, misfire_policy: skip)
+    expect(v.stdout).toContain('7 definitions valid (14 warnings)');
+  });
+
+  it('validate counts the same way; the summary still counts every warning', async () => {
+    const root = seven();
+    const r = await run(['validate', '--target', 'github', '-d', 'definitions'], root);
+    expect(r.code).toBe(0);
+    expect(shown(r.stderr)).toHaveLength(3);
+    expect(r.stderr).toContain('= note: 4 more warnings like this one not shown');
+    expect(r.stdout).toContain('7 definitions valid (14 warnings)');
+  });
+
+  it('exactly three alike: all three, and no note', async () => {
+    const root = project(Object.fromEntries([...'abc'].map((c) => [`${c}.yaml`, zoneless(`demo.${c}`)])));
+    const r = await run(['validate', '--target', 'github', '-d', 'definitions'], root);
+    expect(shown(r.stderr)).toHaveLength(3);
+    expect(r.stderr).not.toContain('= note:');
+    expect(r.stdout).toContain('3 definitions valid (6 warnings)');
+  });
+
+  it('every error is printed, however many are alike', async () => {
+    const root = project(Object.fromEntries([...'abcdefg'].map((c) => [`${c}.yaml`, def(`demo.${c}`, { cron: '61 * * * *' })])));
+    const r = await run(['validate', '-d', 'definitions'], root);
+    expect(r.code).toBe(1);
+    expect(r.stderr.match(/^definitions\/\w\.yaml:5:\d+: error\[cron-range\]/gm)).toHaveLength(7);
+    expect(r.stderr).not.toContain('= note:');
+  });
+});
+
 describe('all or nothing', () => {
   it('one good and one bad definition → 1 and the out dir is not created', async () => {
     const root = project({ 'a.yaml': def('demo.alpha'), 'bad.yaml': BAD });

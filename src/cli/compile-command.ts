@@ -38,7 +38,7 @@ export async function compileAndReport(opts: CompileOptions, io: Io, timings?: T
   const targets = await Promise.all(opts.targets.map(loadTarget));
   const result = compile(read.files, targets, targetOptions(opts), timings?.measure);
   const diagnostics = [...read.diagnostics, ...result.diagnostics];
-  time('report', () => printDiagnostics(diagnostics, texts, io));
+  time('report', () => printDiagnostics(diagnostics, texts, io, opts.allWarnings));
   if (hasErrors(diagnostics)) {
     io.stderr(`acore: ${summary(diagnostics)}; nothing was written\n`);
     return EXIT.failed;

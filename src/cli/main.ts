@@ -89,6 +89,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     .option('--script-dir <dir>', 'crontab: where the job scripts will be installed (default: $HOME/.local/lib/acore, or /usr/local/lib/acore for cron.d)')
     .option('--cron-host-tz <zone>', "crontab: the host's time zone; definitions in that zone (without DST) need no run-time time check")
     .option('--force', 'replace files in the way that acore did not generate (or that were edited since)')
+    .option('--all-warnings', 'print every warning (by default, of many alike only the first few are printed; the rest are counted)')
     .action(async (opts, command: Command) => {
       if (!opts.target || opts.target.length === 0) command.error("error: required option '-t, --target <targets>' not specified", { exitCode: EXIT.usage });
       const { compileCommand } = await import('./compile-command.ts');
@@ -108,6 +109,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     .option('--cron-host-tz <zone>', "crontab: the host's time zone (see compile)")
     .option('--dry-run', 'print what would change; change nothing')
     .option('--force', 'replace files in the way that acore did not generate (or that were edited since)')
+    .option('--all-warnings', 'print every warning (by default, of many alike only the first few are printed; the rest are counted)')
     .action(async (opts) => {
       const { installCommand } = await import('./install-command.ts');
       code = await installCommand(opts, io);
@@ -118,6 +120,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     .description('check definitions, and what each target would make of them; report every problem; writes nothing')
     .option('-t, --target <targets>', 'targets to check against (default: all)', collectTargets)
     .option('-d, --definitions <dir>', 'definitions directory', 'definitions')
+    .option('--all-warnings', 'print every warning (by default, of many alike only the first few are printed; the rest are counted)')
     .action(async (opts) => {
       const { validateCommand } = await import('./validate-command.ts');
       code = await validateCommand(opts, io);

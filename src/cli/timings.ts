@@ -1,8 +1,9 @@
 /**
  * ACORE_TIMINGS=<file>: where a compile spends its time, for the benchmark (bench/run.mjs).
  * Stages: read (definitions from disk), load/validate/lower (the compiler), emit (targets),
- * locate (positions for the targets' problems), report (printing diagnostics), plan (compare
- * with the output directory), write; plus peak RSS. Written as JSON at exit.
+ * locate (the targets' problems as diagnostics; a position is only found when a sort or the
+ * report needs it, and that cost falls in emit or report), report (printing diagnostics), plan
+ * (compare with the output directory), write; plus peak RSS. Written as JSON at exit.
  */
 import { writeFileSync } from 'node:fs';
 import type { Measure, Stage } from '../compiler/compile.ts';

@@ -8,14 +8,14 @@ import { EXIT, type Io } from './main.ts';
 import { summary } from './report.ts';
 import { readDefinitions } from './sources.ts';
 
-export async function validateCommand(opts: { definitions: string; target?: TargetName[] }, io: Io): Promise<number> {
+export async function validateCommand(opts: { definitions: string; target?: TargetName[]; allWarnings?: boolean }, io: Io): Promise<number> {
   const read = readDefinitions(opts.definitions, io.cwd);
   // The targets run too (nothing is written), so a definition its own targets cannot express is
   // reported here, not only at compile time.
   const targets = await Promise.all((opts.target?.length ? opts.target : TARGET_NAMES).map(loadTarget));
   const result = compile(read.files, targets, targetOptions({ scope: 'user' }));
   const diagnostics = [...read.diagnostics, ...result.diagnostics];
-  printDiagnostics(diagnostics, new Map(read.files.map((f) => [f.path, f.text])), io);
+  printDiagnostics(diagnostics, new Map(read.files.map((f) => [f.path, f.text])), io, opts.allWarnings);
   if (hasErrors(diagnostics)) {
     io.stderr(`acore: ${summary(diagnostics)}\n`);
     return EXIT.failed;

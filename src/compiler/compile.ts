@@ -6,11 +6,11 @@
  * Every problem in every file is reported; when there is any error, no artefact is returned,
  * so a caller cannot write half a result.
  */
-import type { Artefact, Target, TargetOptions } from '../targets/target.ts';
-import { compareDiagnostics, type Diagnostic, hasErrors } from './diagnostics.ts';
+import type { Artefact, Target, TargetOptions, TargetProblem } from '../targets/target.ts';
+import { compareDiagnostics, type Diagnostic, hasErrors, type Range } from './diagnostics.ts';
 import type { ActivityIR } from './ir.ts';
 import { type LoadedDocument, loadFile, nodeAt, nodeRange } from './load.ts';
-import { lowerDefinition, makeReporter } from './lower.ts';
+import { locate, lowerDefinition, makeReporter } from './lower.ts';
 import type { SourceFile } from './source.ts';
 import { validateDocument } from './validate.ts';
 
@@ -26,7 +26,10 @@ export interface LoadResult {
 }
 
 /** Pipeline stages, for callers that time them (the CLI's ACORE_TIMINGS; compile itself has no clock). */
-/** `locate`: source positions for the targets' problems (YAML parsed again, with positions). */
+/**
+ * `locate`: the targets' problems as diagnostics. Their positions (the YAML parsed again) are found
+ * when first needed, so that cost falls in whichever stage sorts or prints them.
+ */
 export type Stage = 'load' | 'validate' | 'lower' | 'emit' | 'locate';
 export type Measure = <T>(stage: Stage, run: () => T) => T;
 const untimed: Measure = (_stage, run) => run();
@@ -113,9 +116,7 @@ export function emit(loaded: LoadResult, targets: readonly Target[], options: Ta
     measure('locate', () => {
       for (const p of out.problems) {
         const def = byId.get(p.id);
-        if (!def) continue;
-        const report = makeReporter(def.document, diagnostics);
-        report.at(p.field, p.code, p.message, { severity: p.severity, ...(p.help ? { help: p.help } : {}) });
+        if (def) diagnostics.push(targetDiagnostic(def.document, p));
       }
     });
     // Two definitions must never write the same file; each clash is reported once per definition.
@@ -156,6 +157,38 @@ export function emit(loaded: LoadResult, targets: readonly Target[], options: Ta
   shown.sort(compareDiagnostics);
   artefacts.sort((a, b) => (a.target !== b.target ? (a.target < b.target ? -1 : 1) : a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { artefacts, diagnostics: shown, definitions: loaded.definitions.map((d) => d.ir) };
+}
+
+/** Target problems not yet located, per document: its YAML parse is dropped after the last one. */
+const unlocated = new WeakMap<LoadedDocument, number>();
+
+/**
+ * A target's problem as a diagnostic whose position is found when first asked for (by sorting
+ * or printing). A fleet compiled for a target that approximates something gets one warning per
+ * definition, and finding a position means parsing the file again with positions (~0.15 ms):
+ * printing shows only a few of many alike (see printDiagnostics), and the rest are never parsed.
+ */
+function targetDiagnostic(document: LoadedDocument, p: TargetProblem): Diagnostic {
+  unlocated.set(document, (unlocated.get(document) ?? 0) + 1);
+  let range: Range | undefined;
+  const d = { code: p.code, severity: p.severity, message: p.message, file: document.file.path } as Diagnostic;
+  Object.defineProperty(d, 'range', {
+    enumerable: true,
+    get() {
+      if (range === undefined) {
+        range = locate(document, p.field);
+        const left = (unlocated.get(document) ?? 1) - 1;
+        if (left > 0) unlocated.set(document, left);
+        else {
+          unlocated.delete(document);
+          document.forget();
+        }
+      }
+      return range;
+    },
+  });
+  if (p.help) d.help = p.help;
+  return d;
 }
 
 /**

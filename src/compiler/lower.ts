@@ -6,7 +6,7 @@
  */
 import { neverFires } from './cron/match.ts';
 import { parseCron } from './cron/parse.ts';
-import type { Diagnostic, DiagnosticCode, Severity } from './diagnostics.ts';
+import type { Diagnostic, DiagnosticCode, Range, Severity } from './diagnostics.ts';
 import type { ActivityIR, ProbeIR, RuleConditionIR, ShellInstructionIR, TargetSettings } from './ir.ts';
 import { isAlias, isScalar, type Node } from 'yaml';
 import { type LoadedDocument, nodeAt, nodeRange, type PathSegment } from './load.ts';
@@ -21,25 +21,27 @@ export interface Reporter {
   text?(path: PathSegment[]): string | undefined;
 }
 
+/**
+ * Where a YAML path is in its file: the node, else its key, else the nearest parent that exists;
+ * `span` (offset, length) narrows it to characters inside a string scalar's value.
+ */
+export function locate(loaded: LoadedDocument, path: readonly PathSegment[], span?: readonly [number, number]): Range {
+  const { node, key, parent } = nodeAt(loaded.doc, path);
+  let range = nodeRange(node) ?? nodeRange(key) ?? nodeRange(parent) ?? [0, 0];
+  if (span && node && typeof (node as { value?: unknown }).value === 'string') {
+    const map = scalarOffsetMapper(loaded.file.text, (node as { value: string }).value, range[0], range[1]);
+    const [offset, length] = span;
+    const start = map(offset);
+    const end = length > 0 ? map(offset + length - 1) + 1 : start;
+    range = [start, Math.max(start, end)];
+  }
+  return loaded.lines.range(range[0], range[1]);
+}
+
 export function makeReporter(loaded: LoadedDocument, out: Diagnostic[]): Reporter {
   return {
     at(path, code, message, opts = {}) {
-      const { node, key, parent } = nodeAt(loaded.doc, path);
-      let range = nodeRange(node) ?? nodeRange(key) ?? nodeRange(parent) ?? [0, 0];
-      if (opts.span && node && typeof (node as { value?: unknown }).value === 'string') {
-        const map = scalarOffsetMapper(loaded.file.text, (node as { value: string }).value, range[0], range[1]);
-        const [offset, length] = opts.span;
-        const start = map(offset);
-        const end = length > 0 ? map(offset + length - 1) + 1 : start;
-        range = [start, Math.max(start, end)];
-      }
-      const d: Diagnostic = {
-        code,
-        severity: opts.severity ?? 'error',
-        message,
-        file: loaded.file.path,
-        range: loaded.lines.range(range[0], range[1]),
-      };
+      const d: Diagnostic = { code, severity: opts.severity ?? 'error', message, file: loaded.file.path, range: locate(loaded, path, opts.span) };
       if (opts.help) d.help = opts.help;
       out.push(d);
     },
