@@ -103,10 +103,17 @@ export function reportApplied(p: Prepared, applied: Map<TargetName, Applied>, io
     const a = applied.get(target);
     if (!a) continue;
     // Every changed file by name, up to a screenful; a fleet-sized first compile gets the counts.
-    const changed = [...a.created.map((f) => `created ${join(display, f)}`), ...a.updated.map((f) => `updated ${join(display, f)}`), ...a.removed.map((f) => `removed ${join(display, f)}`)];
-    const shown = changed.length > LIST_LIMIT ? changed.slice(0, LIST_LIMIT - 1) : changed;
+    const changed: [string, string[]][] = [
+      ['created', a.created],
+      ['updated', a.updated],
+      ['removed', a.removed],
+    ];
+    const total = a.created.length + a.updated.length + a.removed.length;
+    const room = total > LIST_LIMIT ? LIST_LIMIT - 1 : total;
+    const shown: string[] = [];
+    for (const [verb, files] of changed) for (let i = 0; i < files.length && shown.length < room; i++) shown.push(`${verb} ${join(display, files[i]!)}`);
     if (shown.length > 0) io.stdout(`${shown.join('\n')}\n`);
-    if (shown.length < changed.length) io.stdout(`… and ${changed.length - shown.length} more\n`);
+    if (shown.length < total) io.stdout(`… and ${total - shown.length} more\n`);
     const compiled = new Set(p.result.artefacts.filter((x) => x.target === target).flatMap((x) => x.ids)).size;
     io.stdout(
       `${target}: ${compiled} definition${compiled === 1 ? '' : 's'} → ${display}: ` +

@@ -157,9 +157,12 @@ export function manifestContent(target: string, artefacts: readonly Artefact[], 
   return `${JSON.stringify(m, null, 2)}\n`;
 }
 
+/** A leading `/`, or an empty, `.` or `..` segment. */
+const UNSAFE_SEGMENT = /(?:^|\/)\.{0,2}(?:\/|$)/;
+
 /** Manifest entries are written by acore, but the file could be tampered with: never leave the directory. */
 function isSafeRelative(path: string): boolean {
-  return path !== '' && !path.startsWith('/') && !path.includes('\0') && !path.split('/').some((s) => s === '..' || s === '' || s === '.');
+  return path !== '' && !path.includes('\0') && !UNSAFE_SEGMENT.test(path);
 }
 
 /**

@@ -222,24 +222,33 @@ function checkUrl(url: string, path: PathSegment[], error: ErrorFn): void {
 const BAD_CHARACTER = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function checkCharacters(def: DefinitionValue, error: ErrorFn): void {
-  const stack: { value: unknown; path: PathSegment[] }[] = [{ value: def, path: [] }];
-  while (stack.length > 0) {
-    const { value, path } = stack.pop()!;
+  // Depth first with one shared path: a fleet's definitions hold hundreds of thousands of values.
+  const path: PathSegment[] = [];
+  const visit = (value: unknown): void => {
     if (typeof value === 'string') {
       // One scan for the common case (nothing wrong); the message is built only for a problem.
-      if (!BAD_CHARACTER.test(value)) continue;
+      if (!BAD_CHARACTER.test(value)) return;
       const where = path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
       if (value.includes('\0')) {
-        error(path, 'schema-value', `${where} contains a NUL character, which no command, argument, environment variable or file can hold`);
+        error([...path], 'schema-value', `${where} contains a NUL character, which no command, argument, environment variable or file can hold`);
       } else if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value)) {
-        error(path, 'schema-value', `${where} contains an unpaired surrogate (a \\uD800-\\uDFFF escape), which is not a character and cannot be written as UTF-8`);
+        error([...path], 'schema-value', `${where} contains an unpaired surrogate (a \\uD800-\\uDFFF escape), which is not a character and cannot be written as UTF-8`);
       }
     } else if (Array.isArray(value)) {
-      value.forEach((v, i) => stack.push({ value: v, path: [...path, i] }));
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        visit(value[i]);
+        path.pop();
+      }
     } else if (value !== null && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) stack.push({ value: v, path: [...path, k] });
+      for (const k of Object.keys(value)) {
+        path.push(k);
+        visit((value as Record<string, unknown>)[k]);
+        path.pop();
+      }
     }
-  }
+  };
+  visit(def);
 }
 
 function lowerInstruction(def: DefinitionValue, error: ErrorFn, report: Reporter): ShellInstructionIR | undefined {
