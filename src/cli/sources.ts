@@ -3,6 +3,7 @@
  * sorted, decoded as strict UTF-8. Problems become diagnostics, never exceptions.
  */
 import { closeSync, type Dirent, fstatSync, openSync, readdirSync, readSync, type Stats, statSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../compiler/diagnostics.ts';
 import type { SourceFile } from '../compiler/source.ts';
@@ -99,7 +100,6 @@ export function readDefinitions(dir: string, cwd: string): ReadResult {
   // One buffer for every file: a definition larger than MAX_DEFINITION_BYTES is refused, so
   // reading one byte more than that tells whether it is.
   const buffer = Buffer.allocUnsafe(MAX_DEFINITION_BYTES + 1);
-  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
   walkDefinitions(dir, cwd, {
     diagnostics,
     file(abs, path, name) {
@@ -128,10 +128,9 @@ export function readDefinitions(dir: string, cwd: string): ReadResult {
         return;
       }
       const bytes = buffer.subarray(0, size);
-      let text: string;
-      try {
-        text = decoder.decode(bytes);
-      } catch {
+      // Strict UTF-8 (isUtf8 refuses what a fatal TextDecoder refuses: overlong forms,
+      // surrogates, truncated sequences), decoded without a byte order mark.
+      if (!isUtf8(bytes)) {
         const at = firstInvalidUtf8(bytes);
         diagnostics.push({
           code: 'io-encoding',
@@ -142,6 +141,8 @@ export function readDefinitions(dir: string, cwd: string): ReadResult {
         });
         return;
       }
+      const decoded = bytes.toString('utf8');
+      const text = decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
       files.push({ path, name, text, stamp });
     },
   });

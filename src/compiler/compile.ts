@@ -159,24 +159,37 @@ export function emit(loaded: LoadResult, targets: readonly Target[], options: Ta
   return { artefacts, diagnostics: shown, definitions: loaded.definitions.map((d) => d.ir) };
 }
 
-/** Target problems not yet located, per document: its YAML parse is dropped after the last one. */
+/** Target problems not yet located, per document: its parses are dropped after the last one. */
 const unlocated = new WeakMap<LoadedDocument, number>();
 
 /**
- * A target's problem as a diagnostic whose position is found when first asked for (by sorting
- * or printing). A fleet compiled for a target that approximates something gets one warning per
- * definition, and finding a position means parsing the file again with positions (~0.15 ms):
- * printing shows only a few of many alike (see printDiagnostics), and the rest are never parsed.
+ * A target's problem as a diagnostic whose position is found when first asked for. A fleet
+ * compiled for a target that approximates something gets one warning per definition: sorting
+ * them needs where each starts, which a second reading by js-yaml tells (~10× cheaper than
+ * parsing the file again with `yaml`); where it ends — for printing — comes from `yaml`, and
+ * printing shows only a few of many alike (see printDiagnostics).
  */
 function targetDiagnostic(document: LoadedDocument, p: TargetProblem): Diagnostic {
   unlocated.set(document, (unlocated.get(document) ?? 0) + 1);
   let range: Range | undefined;
+  let exact: Range | undefined;
+  const located = () => (exact ??= locate(document, p.field));
   const d = { code: p.code, severity: p.severity, message: p.message, file: document.file.path } as Diagnostic;
   Object.defineProperty(d, 'range', {
     enumerable: true,
     get() {
       if (range === undefined) {
-        range = locate(document, p.field);
+        const offset = document.startOf(p.field);
+        if (offset === undefined) range = located();
+        else {
+          const start = document.lines.position(offset);
+          range = {
+            start,
+            get end() {
+              return located().end;
+            },
+          };
+        }
         const left = (unlocated.get(document) ?? 1) - 1;
         if (left > 0) unlocated.set(document, left);
         else {

@@ -9,6 +9,11 @@
  * `yaml` document is then built the first time a diagnostic needs a position. Anything else
  * (a syntax error, an alias, a parser disagreement) takes the `yaml` path, whose errors and
  * alias limits are the reference.
+ *
+ * A target's warning for each of thousands of definitions needs only where each starts (to
+ * sort them) until a few are printed: js-yaml reads such a file again with its parse events
+ * (LoadedDocument.startOf), ~10× cheaper than the `yaml` document, and declines wherever the
+ * two could disagree (checked node by node in test/locate.test.ts).
  */
 import jsyaml from 'js-yaml';
 import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type Node, parseAllDocuments, parseDocument, visit } from 'yaml';
@@ -25,6 +30,13 @@ export interface LoadedDocument {
   value: unknown;
   /** 0-based index of the document in its file (files may hold several, separated by `---`). */
   index: number;
+  /**
+   * Where the node at `path` starts (the offset nodeAt() and locate() would give, falling back
+   * to its key or parent the same way), from a cheap second reading by js-yaml; undefined when
+   * that reading cannot tell exactly (then only the `yaml` document can). For ordering many
+   * diagnostics without parsing each file again with `yaml`.
+   */
+  startOf(path: readonly PathSegment[]): number | undefined;
   /**
    * Drops the file's position-keeping parse and line index (built again if asked for again):
    * at fleet scale, thousands of them kept to the end are most of the memory and GC work.
@@ -48,13 +60,21 @@ class FileState {
   get docs(): Document.Parsed[] {
     return (this.#docs ??= parseAllDocuments(this.file.text, YAML_OPTIONS) as Document.Parsed[]);
   }
+  #starts: (StartNode | undefined)[] | null | undefined;
+  /** js-yaml's reading again, with where each node starts (null: it could not tell). */
+  get starts(): (StartNode | undefined)[] | null {
+    if (this.#starts === undefined) this.#starts = startTree(this.file.text);
+    return this.#starts;
+  }
   forget(): void {
     this.#lines = undefined;
     this.#docs = undefined;
+    this.#starts = undefined;
   }
 }
 
-function loadedDocument(state: FileState, value: unknown, index: number): LoadedDocument {
+/** `fast`: the file was read by js-yaml (no alias, nothing the two parsers read differently). */
+function loadedDocument(state: FileState, value: unknown, index: number, fast: boolean): LoadedDocument {
   return {
     file: state.file,
     value,
@@ -63,6 +83,11 @@ function loadedDocument(state: FileState, value: unknown, index: number): Loaded
       return state.lines;
     },
     forget: () => state.forget(),
+    startOf: (path) => {
+      // (js-yaml drops a leading byte order mark, which would shift every offset by one)
+      const roots = fast && state.file.text.charCodeAt(0) !== 0xfeff ? state.starts : null;
+      return roots ? startAt(roots[index], path) : undefined;
+    },
     get doc() {
       // js-yaml is more lenient than `yaml` in a few corners (e.g. a quoted scalar whose next
       // line is not indented), so `yaml` may see fewer documents. A diagnostic must never
@@ -181,7 +206,7 @@ export function loadFile(file: SourceFile): { documents: LoadedDocument[]; diagn
   }
   const fast = fastValues(file.text);
   if (fast && fast.some((v) => v !== null && v !== undefined)) {
-    const documents = fast.flatMap((value, index) => (value === null || value === undefined ? [] : [loadedDocument(state, value, index)]));
+    const documents = fast.flatMap((value, index) => (value === null || value === undefined ? [] : [loadedDocument(state, value, index, true)]));
     return { documents, diagnostics: [] };
   }
 
@@ -265,7 +290,7 @@ export function loadFile(file: SourceFile): { documents: LoadedDocument[]; diagn
       }
       return;
     }
-    documents.push(loadedDocument(state, value, index));
+    documents.push(loadedDocument(state, value, index, false));
   });
   if (list.length === 0 || (documents.length === 0 && diagnostics.length === 0)) {
     diagnostics.push({
@@ -339,4 +364,112 @@ export function nodeAt(doc: Document.Parsed, path: readonly PathSegment[]): { no
 
 export function nodeRange(node: Node | undefined): [number, number] | undefined {
   return node?.range ? [node.range[0], node.range[1]] : undefined;
+}
+
+/**
+ * A node as js-yaml reads it, with the offset its content starts at: what `yaml` gives as the
+ * start of its range for block and flow collections, plain, quoted and block scalars (checked
+ * against `yaml`, node by node, in test/locate.test.ts). `start` is undefined where the two
+ * could differ: a node with a tag or an anchor, an empty node.
+ */
+interface StartNode {
+  start: number | undefined;
+  kind: string | null;
+  value: unknown;
+  children: StartNode[];
+}
+
+/**
+ * Every document of `text` as StartNodes (from js-yaml's parse events), or null if js-yaml
+ * cannot read it (such files took the `yaml` path when loading anyway).
+ */
+function startTree(text: string): (StartNode | undefined)[] | null {
+  const roots: (StartNode | undefined)[] = [];
+  const stack: { open: number; children: StartNode[] }[] = [];
+  try {
+    jsyaml.loadAll(text, () => {}, {
+      schema: CORE_SCHEMA,
+      listener(event, state) {
+        if (event === 'open') {
+          stack.push({ open: state.position, children: [] });
+          return;
+        }
+        const frame = stack.pop()!;
+        const kind = (state.kind as string | null) ?? null;
+        let node: StartNode = { start: kind === null ? undefined : contentStart(text, frame.open, state.position), kind, value: state.result, children: frame.children };
+        // js-yaml reads a block sequence entry (or a document) as a mapping key first: the node
+        // it turns out to be then wraps that attempt, which is the same node.
+        const only = frame.children.length === 1 ? frame.children[0]! : undefined;
+        if (only && only.kind === kind && only.value === state.result && only.start === node.start) node = only;
+        if (stack.length > 0) stack[stack.length - 1]!.children.push(node);
+        else roots.push(node);
+      },
+    });
+  } catch {
+    return null;
+  }
+  return roots;
+}
+
+/** The first character of content at or after `from` (white space and comments skipped); undefined for properties, aliases or nothing. */
+function contentStart(text: string, from: number, end: number): number | undefined {
+  let i = from;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
+    else if (c === 0x23) {
+      while (i < end && text.charCodeAt(i) !== 0x0a) i++;
+    } else break;
+  }
+  if (i >= end) return undefined;
+  const c = text.charCodeAt(i);
+  // ! tag, & anchor, * alias; a `---` document marker or a byte order mark before the content
+  if (c === 0x21 || c === 0x26 || c === 0x2a || c === 0xfeff) return undefined;
+  if (c === 0x2d && text.startsWith('---', i) && (i === 0 || text.charCodeAt(i - 1) === 0x0a)) return undefined;
+  return i;
+}
+
+/** A mapping's entries by key, from its children (key, value, key, value …); undefined if they do not pair up exactly. */
+function startPairs(node: StartNode): Map<string, { key: StartNode; value: StartNode }> | undefined {
+  const { children, value } = node;
+  if (children.length % 2 !== 0 || value === null || typeof value !== 'object') return undefined;
+  const pairs = new Map<string, { key: StartNode; value: StartNode }>();
+  for (let i = 0; i < children.length; i += 2) {
+    const key = children[i]!;
+    if (key.kind !== 'scalar') return undefined;
+    pairs.set(String(key.value), { key, value: children[i + 1]! });
+  }
+  const keys = Object.keys(value);
+  if (keys.length !== pairs.size || keys.some((k) => !pairs.has(k))) return undefined;
+  return pairs;
+}
+
+/** nodeAt() and locate()'s fallback (the node, else its key, else its parent) on StartNodes. */
+function startAt(root: StartNode | undefined, path: readonly PathSegment[]): number | undefined {
+  let node: StartNode | undefined = root;
+  let key: StartNode | undefined;
+  let parent: StartNode | undefined;
+  for (const seg of path) {
+    if (!node) break;
+    parent = node;
+    key = undefined;
+    if (node.kind === 'mapping') {
+      const pairs = startPairs(node);
+      if (!pairs) return undefined;
+      const pair = pairs.get(String(seg));
+      node = pair?.value;
+      key = pair?.key;
+      if (!pair) break;
+    } else if (node.kind === 'sequence' && typeof seg === 'number') {
+      if (node.children.length !== (node.value as unknown[]).length) return undefined;
+      node = node.children[seg];
+    } else {
+      node = undefined;
+      break;
+    }
+  }
+  const at = node ?? key ?? parent;
+  // An empty value (`key:`) is a node in `yaml` with a position of its own: not known here.
+  if (!at || at.kind === null) return undefined;
+  return at.start;
 }
