@@ -25,10 +25,10 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
 }
 
-/** Pipeline stages, for callers that time them (the CLI's ACORE_TIMINGS; compile itself has no clock). */
 /**
- * `locate`: the targets' problems as diagnostics. Their positions (the YAML parsed again) are found
- * when first needed, so that cost falls in whichever stage sorts or prints them.
+ * Pipeline stages, for callers that time them (the CLI's ACORE_TIMINGS; compile itself has no
+ * clock). `locate`: the targets' problems made diagnostics; their positions are found when first
+ * needed (see targetDiagnostic), so that cost falls in whichever stage sorts or prints them.
  */
 export type Stage = 'load' | 'validate' | 'lower' | 'emit' | 'locate';
 export type Measure = <T>(stage: Stage, run: () => T) => T;
