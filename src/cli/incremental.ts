@@ -58,15 +58,17 @@ export function unchangedSince(dir: string, inputs: string, env: Io['env']): boo
   if (!BUILD) return false;
   const state = readState(dir, env);
   if (!state || state.build !== BUILD || state.inputs !== inputs) return false;
-  for (const [path, seen] of Object.entries(state.files)) if (!stillAsLeft(join(dir, path), seen)) return false;
+  // (for…in and a plain concatenation: a fleet's 20,000 entries, without an array or a path.join each)
+  const files = state.files;
+  for (const path in files) if (!stillAsLeft(`${dir}/${path}`, files[path]!)) return false;
   return true;
 }
 
 /** Whether `path` is a regular file that still has the size and mtime a compile left it with. */
 export function stillAsLeft(path: string, [size, mtime]: readonly [number, number]): boolean {
   try {
-    const st = lstatSync(path);
-    return st.isFile() && st.size === size && st.mtimeMs === mtime;
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    return st !== undefined && st.isFile() && st.size === size && st.mtimeMs === mtime;
   } catch {
     return false;
   }

@@ -325,7 +325,9 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
 /** `path`'s size and mtime if it is a regular file that still has those the previous compile left it with. */
 function leftAsIs(dir: string, path: string, left: ReadonlyMap<string, [number, number]> | undefined, listing: Listing): [number, number] | undefined {
   const seen = left?.get(path);
-  return seen && listing.has(join(dir, path)) && stillAsLeft(join(dir, path), seen) ? seen : undefined;
+  if (!seen) return undefined;
+  const file = join(dir, path);
+  return listing.has(file) && stillAsLeft(file, seen) ? seen : undefined;
 }
 
 /**

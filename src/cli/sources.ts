@@ -4,7 +4,7 @@
  */
 import { closeSync, type Dirent, fstatSync, openSync, readdirSync, readSync, type Stats, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { basename, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../compiler/diagnostics.ts';
 import type { SourceFile } from '../compiler/source.ts';
 
@@ -66,7 +66,8 @@ function walkDefinitions(dir: string, cwd: string, w: Walk): void {
     for (const entry of entries) {
       const name = entry.name;
       if (name.startsWith('.')) continue;
-      const p = join(d, name);
+      // (d is already a resolved path and name a single entry: what join() would give)
+      const p = d.endsWith('/') ? `${d}${name}` : `${d}/${name}`;
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
       let st;
