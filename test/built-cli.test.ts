@@ -4,10 +4,10 @@
  * straight to the file descriptors (src/cli/main.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { acore, ROOT, tempDir } from './helpers.ts';
+import { acore, readTree, ROOT, tempDir } from './helpers.ts';
 
 const BIN = join(ROOT, 'bin', 'acore.js');
 
@@ -133,6 +133,111 @@ describe('no-change fast path (built CLI)', () => {
     const force = compile('--force');
     expect(force.code, force.stderr).toBe(0);
     expect(force.stdout).not.toMatch(NOTHING);
+  });
+});
+
+describe('reusing unchanged definitions (built CLI)', () => {
+  // A definition for systemd and crontab only (warning-free: reusable), or one GitHub also
+  // gets (GitHub warns about misfire_policy: skip, so its file is compiled again every time).
+  const def = (id: string, o: { hour?: number; cmd?: string; github?: boolean; unit?: string; enabled?: boolean } = {}) =>
+    [
+      `id: ${id}`,
+      ...(o.enabled === false ? ['enabled: false'] : []),
+      'trigger:',
+      '  trigger_type: cron',
+      `  cron_expression: "0 ${o.hour ?? 3} * * *"`,
+      '  timezone: UTC',
+      'instruction:',
+      '  kind: shell',
+      `  cmd: ${o.cmd ?? `echo ${id}`}`,
+      'targets:',
+      o.unit ? `  systemd: {unit_name: ${o.unit}}` : '  systemd:',
+      '  crontab:',
+      ...(o.github ? ['  github:'] : []),
+      '',
+    ].join('\n');
+
+  /** Exit code, stderr and every generated file of a compile (paths relative to the project). */
+  const outcome = (root: string, r: { code: number | null; stderr: string }) => ({ code: r.code, stderr: r.stderr.split(root).join('<root>'), out: existsSync(join(root, 'out')) ? readTree(join(root, 'out')) : {} });
+
+  it('gives what a full compile of the same definitions gives, step after step', () => {
+    const root = tempDir('acore-reuse-');
+    const cache = join(root, '.cache');
+    const defs = join(root, 'definitions');
+    mkdirSync(join(defs, 'team'), { recursive: true });
+    for (let i = 0; i < 12; i++) writeFileSync(join(defs, 'team', `d${i}.yaml`), def(`reuse.d${i}`, { hour: i, github: i % 4 === 0 }));
+    const compile = () => {
+      const timings = join(root, 'timings.json');
+      rmSync(timings, { force: true });
+      const r = spawnSync(process.execPath, [BIN, 'compile', '--target', 'all'], { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: root, XDG_CACHE_HOME: cache, ACORE_TIMINGS: timings } });
+      const reused = existsSync(timings) ? ((JSON.parse(readFileSync(timings, 'utf8')) as { counts?: { reused?: number } }).counts?.reused ?? 0) : 0;
+      return { r: { code: r.status, stderr: r.stderr }, reused };
+    };
+    /** The same definitions compiled from nothing, in a fresh project with a fresh cache. */
+    const reference = () => {
+      const fresh = tempDir('acore-reuse-ref-');
+      cpSync(defs, join(fresh, 'definitions'), { recursive: true });
+      const r = spawnSync(process.execPath, [BIN, 'compile', '--target', 'all'], { cwd: fresh, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: fresh, XDG_CACHE_HOME: join(fresh, '.cache') } });
+      return outcome(fresh, { code: r.status, stderr: r.stderr });
+    };
+    const file = (name: string) => join(defs, 'team', name);
+    const steps: [string, () => void, number?][] = [
+      ['first compile', () => {}],
+      ['one command edited', () => writeFileSync(file('d1.yaml'), def('reuse.d1', { hour: 1, cmd: 'echo changed' })), 8],
+      ['one schedule edited', () => writeFileSync(file('d2.yaml'), def('reuse.d2', { hour: 14 })), 8],
+      ['a definition added', () => writeFileSync(file('d12.yaml'), def('reuse.d12', { hour: 12 })), 8],
+      ['a definition removed', () => rmSync(file('d5.yaml')), 7],
+      ['a file renamed', () => renameSync(file('d6.yaml'), file('d6-renamed.yaml'))],
+      ['a changed file takes the id of an unchanged one', () => writeFileSync(file('d12.yaml'), def('reuse.d3', { hour: 12 }))],
+      ['… and gives it back', () => writeFileSync(file('d12.yaml'), def('reuse.d12', { hour: 12 }))],
+      ['a changed definition would write an unchanged one’s units', () => writeFileSync(file('d7.yaml'), def('reuse.d7', { unit: 'reuse.d2' }))],
+      ['… and stops', () => writeFileSync(file('d7.yaml'), def('reuse.d7', { hour: 7 }))],
+      ['a schema error', () => writeFileSync(file('d9.yaml'), def('reuse.d9').replace('cron_expression', 'cron_expresion'))],
+      ['… fixed', () => writeFileSync(file('d9.yaml'), def('reuse.d9', { hour: 9 }))],
+      ['a definition disabled', () => writeFileSync(file('d10.yaml'), def('reuse.d10', { enabled: false }))],
+      ['two definitions in one new file', () => writeFileSync(file('multi.yaml'), `${def('reuse.m1', { hour: 1 })}---\n${def('reuse.m2', { hour: 2 })}`)],
+      ['one of them edited', () => writeFileSync(file('multi.yaml'), `${def('reuse.m1', { hour: 1 })}---\n${def('reuse.m2', { hour: 22 })}`)],
+      ['a generated file of an unchanged definition removed', () => rmSync(join(root, 'out', 'systemd', 'reuse.d11.service'))],
+      ['a generated file of an unchanged definition removed, and another definition edited', () => {
+        rmSync(join(root, 'out', 'crontab', 'scripts', 'reuse.d4.sh'), { force: true });
+        writeFileSync(file('d3.yaml'), def('reuse.d3', { hour: 23 }));
+      }],
+      ['a definition touched, not changed', () => {
+        const t = new Date(Date.now() + 5000);
+        utimesSync(file('d11.yaml'), t, t);
+      }],
+    ];
+    let reusedSomewhere = 0;
+    let before: Record<string, string> = {};
+    for (const [step, change, least] of steps) {
+      change();
+      const { r, reused } = compile();
+      const got = outcome(root, r);
+      const want = reference();
+      expect({ code: got.code, stderr: got.stderr }, step).toEqual({ code: want.code, stderr: want.stderr });
+      // A failed compile writes nothing: the output stays as the last good compile left it.
+      expect(got.out, step).toEqual(want.code === 0 ? want.out : before);
+      before = got.out;
+      if (least !== undefined) expect(reused, `${step}: definitions reused`).toBeGreaterThanOrEqual(least);
+      reusedSomewhere += reused;
+    }
+    expect(reusedSomewhere).toBeGreaterThan(40);
+  });
+
+  it('a hand edit of a generated file of an unchanged definition is still a conflict', () => {
+    const root = tempDir('acore-reuse-');
+    const cache = join(root, '.cache');
+    mkdirSync(join(root, 'definitions'));
+    for (let i = 0; i < 3; i++) writeFileSync(join(root, 'definitions', `d${i}.yaml`), def(`reuse.d${i}`, { hour: i }));
+    const compile = () => run(['compile', '--target', 'systemd'], root, cache);
+    expect(compile().code).toBe(0);
+    const unit = join(root, 'out', 'systemd', 'reuse.d2.service');
+    appendFileSync(unit, '# mine\n');
+    writeFileSync(join(root, 'definitions', 'd0.yaml'), def('reuse.d0', { hour: 9 }));
+    const r = compile();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/reuse\.d2\.service: error\[output-conflict\]: was generated by acore but has been edited since/);
+    expect(readFileSync(unit, 'utf8')).toContain('# mine');
   });
 });
 

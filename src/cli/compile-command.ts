@@ -4,7 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { compile, type CompileResult } from '../compiler/compile.ts';
+import { compile, type CompileResult, type ReusableDefinition, type ReusedDefinition } from '../compiler/compile.ts';
+import { ContentNotKept } from '../targets/target.ts';
 import { hasErrors } from '../compiler/diagnostics.ts';
 import type { TargetName } from '../compiler/ir.ts';
 import { type CompileOptions, loadTarget, printDiagnostics, targetOptions } from './compile-shared.ts';
@@ -12,7 +13,7 @@ import { EXIT, type Io } from './main.ts';
 import { type Applied, applyPlans, MANIFEST, OutputError, type Plan, planOutput } from './output.ts';
 import { summary } from './report.ts';
 import { type ReadResult, readDefinitions, stampDefinitions } from './sources.ts';
-import { BUILD, inputsHash, lastLeft, remember, unchangedSince } from './incremental.ts';
+import { BUILD, inputsHash, lastLeft, lastMade, type Made, remember, rememberMade, unchangedSince } from './incremental.ts';
 import { measureWith, type Timings, timingsFrom } from './timings.ts';
 
 export type { CompileOptions } from './compile-shared.ts';
@@ -32,24 +33,53 @@ export interface Prepared {
 
 /** Read and compile; prints diagnostics. A number is an exit code (nothing to write). */
 export async function compileAndReport(opts: CompileOptions, io: Io, timings?: Timings, preread?: ReadResult): Promise<CompileResult | number> {
+  const c = await compileSources(opts, io, timings, preread);
+  return c.report() ?? c.result;
+}
+
+/** Read (unless given) and compile; `report()` prints the diagnostics and says whether to stop (an exit code). */
+async function compileSources(opts: CompileOptions, io: Io, timings?: Timings, preread?: ReadResult, reuse?: readonly ReusedDefinition[]) {
   const time = measureWith(timings);
   const read = preread ?? time('read', () => readDefinitions(opts.definitions, io.cwd));
-  const texts = new Map(read.files.map((f) => [f.path, f.text]));
   const targets = await Promise.all(opts.targets.map(loadTarget));
-  const result = compile(read.files, targets, targetOptions(opts), timings?.measure);
+  const result = compile(read.files, targets, targetOptions(opts), timings?.measure, reuse);
   const diagnostics = [...read.diagnostics, ...result.diagnostics];
-  time('report', () => printDiagnostics(diagnostics, texts, io, opts.allWarnings));
-  if (hasErrors(diagnostics)) {
+  const report = (): number | undefined => {
+    time('report', () => printDiagnostics(diagnostics, new Map(read.files.map((f) => [f.path, f.text])), io, opts.allWarnings));
+    if (!hasErrors(diagnostics)) return undefined;
     io.stderr(`acore: ${summary(diagnostics)}; nothing was written\n`);
     return EXIT.failed;
-  }
-  return result;
+  };
+  return { result, failed: hasErrors(diagnostics), report };
 }
 
 /** Read, compile and plan every target: everything before the first write. A number is an exit code. */
 export async function prepare(opts: CompileOptions, outDir: (t: TargetName) => string, io: Io, timings?: Timings, preread?: ReadResult): Promise<Prepared | number> {
-  const result = await compileAndReport(opts, io, timings, preread);
-  if (typeof result === 'number') return result;
+  const p = await prepareWith(opts, outDir, io, timings, preread);
+  if (p === FALLBACK) throw new Error('internal: a compile without reuse fell back');
+  return p;
+}
+
+/** A compile that reused definitions must be done again in full (see CompileResult.fallback and ContentNotKept). */
+const FALLBACK = Symbol('fallback');
+
+async function prepareWith(
+  opts: CompileOptions,
+  outDir: (t: TargetName) => string,
+  io: Io,
+  timings?: Timings,
+  preread?: ReadResult,
+  reuse?: readonly ReusedDefinition[],
+): Promise<Prepared | number | typeof FALLBACK> {
+  const c = await compileSources(opts, io, timings, preread, reuse);
+  const { result } = c;
+  if (result.fallback !== undefined) return FALLBACK;
+  // Reusing, nothing is printed until every plan is made: a plan may still send the compile
+  // down the full path, which prints everything.
+  if (!reuse || c.failed) {
+    const code = c.report();
+    if (code !== undefined) return code;
+  }
   const plans: TargetPlan[] = [];
   for (const target of opts.targets) {
     const dir = outDir(target);
@@ -61,11 +91,14 @@ export async function prepare(opts: CompileOptions, outDir: (t: TargetName) => s
       const plan = measureWith(timings)('plan', () => planOutput(dir, target, artefacts, planOpts));
       plans.push({ target, display, plan });
     } catch (e) {
+      if (reuse && e instanceof ContentNotKept) return FALLBACK;
       if (!(e instanceof OutputError)) throw e;
+      if (reuse) c.report();
       io.stderr(`${display}: error[io-write]: ${e.message}\n`);
       return EXIT.failed;
     }
   }
+  if (reuse) c.report();
   return { plans, result };
 }
 
@@ -145,22 +178,40 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
   // (by stamp: size, mtime, ctime, inode), and every output file as the last compile left it →
   // nothing to read, parse, generate or write.
   let read: ReadResult | undefined;
-  const inputs = (t: TargetName, files: readonly { name: string; stamp: string }[]) => inputsHash([t, JSON.stringify(targetOptions(opts))], files);
+  const setup = (t: TargetName) => [t, JSON.stringify(targetOptions(opts))];
+  const inputs = (t: TargetName, files: readonly { name: string; stamp: string }[]) => inputsHash(setup(t), files);
   const fast = !opts.check && !opts.force && BUILD !== undefined;
+  let stamps: { name: string; stamp: string }[] = [];
+  let reuse: Reuse | undefined;
   if (fast && opts.targets.every((t) => existsSync(join(dirOf(t), MANIFEST)))) {
     const st = time('read', () => stampDefinitions(opts.definitions, io.cwd));
-    if (!hasErrors(st.diagnostics) && st.files.length > 0 && opts.targets.every((t) => unchangedSince(dirOf(t), inputs(t, st.files), io.env))) {
-      for (const t of opts.targets) {
-        const shown = relative(io.cwd, dirOf(t)) || '.';
-        io.stdout(`${t}: ${shown.startsWith('..') ? dirOf(t) : shown} is as the last compile left it, from the same ${st.files.length} definition file${st.files.length === 1 ? '' : 's'}: nothing to do\n`);
+    if (!hasErrors(st.diagnostics) && st.files.length > 0) {
+      if (opts.targets.every((t) => unchangedSince(dirOf(t), inputs(t, st.files), io.env))) {
+        for (const t of opts.targets) {
+          const shown = relative(io.cwd, dirOf(t)) || '.';
+          io.stdout(`${t}: ${shown.startsWith('..') ? dirOf(t) : shown} is as the last compile left it, from the same ${st.files.length} definition file${st.files.length === 1 ? '' : 's'}: nothing to do\n`);
+        }
+        return EXIT.ok;
       }
-      return EXIT.ok;
+      // Some definitions changed: what the others made last time is reused, without reading them.
+      stamps = st.files;
+      reuse = time('read', () => reusable(opts.targets.map((t) => lastMade(dirOf(t), inputsHash(setup(t), []), io.env)), opts.targets, st.files));
     }
   }
-  // A miss stats every definition once more than a plain compile would: the price of a hit
-  // that reads none.
-  if (fast) read = time('read', () => readDefinitions(opts.definitions, io.cwd));
-  const p = await prepare(opts, dirOf, io, timings, read);
+  let p: Prepared | number | typeof FALLBACK = FALLBACK;
+  if (reuse && reuse.definitions.length > 0) {
+    const skip = reuse.files;
+    read = time('read', () => readDefinitions(opts.definitions, io.cwd, skip));
+    p = await prepareWith(opts, dirOf, io, timings, read, reuse.definitions);
+    timings?.count('reused', p === FALLBACK ? 0 : reuse.definitions.length);
+  }
+  if (p === FALLBACK) {
+    reuse = undefined;
+    // A miss stats every definition once more than a plain compile would: the price of a hit
+    // that reads none.
+    if (fast) read = time('read', () => readDefinitions(opts.definitions, io.cwd));
+    p = await prepare(opts, dirOf, io, timings, read);
+  }
   if (typeof p === 'number') return p;
   if (opts.check) {
     let drift = 0;
@@ -176,13 +227,70 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
   if (typeof applied === 'number') return applied;
   reportApplied(p, applied, io);
   if (read && !p.plans.some((t) => t.plan.conflicts.length > 0)) {
-    const r = read;
+    // Every definition file's stamp: as read, or (reused, not read) as stamped.
+    const stampOf = new Map(reuse ? stamps.map((f) => [f.name, f.stamp]) : []);
+    for (const f of read.files) stampOf.set(f.name, f.stamp);
+    const files = [...stampOf].map(([name, stamp]) => ({ name, stamp }));
     for (const t of p.plans) {
+      const dir = dirOf(t.target);
       const paths = [...p.result.artefacts.filter((a) => a.target === t.target).map((a) => a.path), MANIFEST];
-      remember(dirOf(t.target), inputs(t.target, r.files), paths, io.env, applied.get(t.target)?.stats);
+      rememberMade(dir, inputsHash(setup(t.target), []), made(p.result.reusable, t.target, t.plan.hashes, stampOf), io.env);
+      remember(dir, inputs(t.target, files), paths, io.env, applied.get(t.target)?.stats);
     }
   }
   return EXIT.ok;
+}
+
+interface Reuse {
+  definitions: ReusedDefinition[];
+  /** The definition files they come from (by name): not read. */
+  files: Set<string>;
+}
+
+/**
+ * The definitions of every file whose stamp is the one the last compile into each target's
+ * directory recorded (with the same build and setup): what they made there, to reuse.
+ */
+function reusable(lasts: readonly (Made | undefined)[], targets: readonly TargetName[], stamps: readonly { name: string; stamp: string }[]): Reuse {
+  const reuse: Reuse = { definitions: [], files: new Set() };
+  if (lasts.some((m) => m === undefined)) return reuse;
+  for (const { name, stamp } of stamps) {
+    const entries = lasts.map((m) => m![name]);
+    const first = entries[0];
+    if (!first || entries.some((e) => !e || e.stamp !== stamp || e.defs.length !== first.defs.length || e.defs.some((d, i) => d.id !== first.defs[i]!.id))) continue;
+    first.defs.forEach((d, i) => {
+      const parts: ReusedDefinition['parts'] = {};
+      targets.forEach((t, k) => {
+        const by = entries[k]!.defs[i]!;
+        parts[t] = by.share === undefined ? { files: by.files } : { files: by.files, share: by.share };
+      });
+      reuse.definitions.push({ id: d.id, key: name, parts });
+    });
+    reuse.files.add(name);
+  }
+  return reuse;
+}
+
+/** What each definition file made for `target`, for the next compile to reuse: files whose definitions can all be. */
+function made(defs: readonly ReusableDefinition[], target: TargetName, hashes: ReadonlyMap<string, string> | undefined, stampOf: ReadonlyMap<string, string>): Made {
+  const out: Made = {};
+  if (!hashes) return out;
+  const incomplete = new Set<string>();
+  for (const d of defs) {
+    const stamp = stampOf.get(d.key);
+    if (stamp === undefined) continue;
+    const part = d.parts[target];
+    const files: [string, string][] = [];
+    for (const path of part?.paths ?? []) {
+      const hash = hashes.get(path);
+      if (hash === undefined) incomplete.add(d.key);
+      else files.push([path, hash]);
+    }
+    const entry = (out[d.key] ??= { stamp, defs: [] });
+    entry.defs.push(part?.share === undefined ? { id: d.id, files } : { id: d.id, files, share: part.share });
+  }
+  for (const key of incomplete) delete out[key];
+  return out;
 }
 
 /** Prints every stale, missing, orphaned or conflicting file with a diff; returns how many. */

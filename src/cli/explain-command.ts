@@ -163,7 +163,7 @@ async function explainTarget(target: TargetName, definition: LoadedDefinition, u
 /** The files the compiler generates for this definition alone (forced enabled, to show what it would be). */
 async function artefactsFor(target: TargetName, definition: LoadedDefinition): Promise<Artefact[]> {
   const t = await loadTarget(target);
-  const result = emit({ definitions: [{ ...definition, enabled: true }], diagnostics: [] }, [t], optionsFor(definition.ir));
+  const result = emit({ definitions: [{ ...definition, enabled: true }], diagnostics: [], claimed: new Set([definition.ir.id]) }, [t], optionsFor(definition.ir));
   return result.artefacts.filter((a) => a.target === target && a.ids.includes(definition.ir.id));
 }
 

@@ -6,6 +6,11 @@
  * files are all still exactly as left, has nothing to do: it skips parsing and generating.
  * Anything else (a changed definition, option or acore build, an edited, missing or touched
  * file, a dev run of the TypeScript sources) takes the full path. `--check` never uses it.
+ *
+ * Beside it, what each definition file made (by its stamp): the files with their hash, and its
+ * share of the shared files. When only some definitions changed, the others are reused as they
+ * were, without reading them (compile's `reuse`); their files' texts are not kept, so a reused
+ * file that is not exactly as left (edited, removed) sends the compile down the full path.
  */
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -111,5 +116,49 @@ export function remember(dir: string, inputs: string, paths: readonly string[], 
     renameSync(tmp, file);
   } catch {
     // A read-only cache directory just means the next compile does the full work.
+  }
+}
+
+/** What one definition made for one target: its files (path, sha256) and its share of the shared files. */
+export interface MadeBy {
+  id: string;
+  files: [path: string, hash: string][];
+  share?: unknown;
+}
+
+/** Per definition file (by name): its stamp then, and what each of its definitions made. */
+export type Made = Record<string, { stamp: string; defs: MadeBy[] }>;
+
+interface MadeState {
+  build: string;
+  /** The target and its options: a definition is reused only under the same ones. */
+  setup: string;
+  made: Made;
+}
+
+const madeFile = (dir: string, env: Io['env']) => cacheFile(dir, env).replace(/\.json$/, '.made.json');
+
+/** What the last compile into `dir` made per definition file, if it was this build with this setup. */
+export function lastMade(dir: string, setup: string, env: Io['env']): Made | undefined {
+  if (!BUILD) return undefined;
+  try {
+    const m = JSON.parse(readFileSync(madeFile(dir, env), 'utf8')) as MadeState;
+    return m.build === BUILD && m.setup === setup && typeof m.made === 'object' && m.made !== null ? m.made : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Remembers what each definition file made (written before the state: see remember). */
+export function rememberMade(dir: string, setup: string, made: Made, env: Io['env']): void {
+  if (!BUILD) return;
+  try {
+    const file = madeFile(dir, env);
+    mkdirSync(join(file, '..'), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ build: BUILD, setup, made } satisfies MadeState));
+    renameSync(tmp, file);
+  } catch {
+    // Only speed is lost.
   }
 }

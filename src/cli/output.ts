@@ -231,7 +231,7 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
     if (!isSafeRelative(a.path) || a.path === MANIFEST) throw new OutputError(`internal: refusing to write ${JSON.stringify(a.path)}, which is not a plain path inside ${dir}`);
   }
   const hashes = new Map<string, string>();
-  for (const a of artefacts) hashes.set(a.path, sha256(a.content));
+  for (const a of artefacts) hashes.set(a.path, a.hash ?? sha256(a.content));
   plan.hashes = hashes;
   plan.staleStaging = staleStagings(dir);
   for (const s of plan.staleStaging) plan.notes.push(`${s}: staging directory of an acore compile that was interrupted; removed by the next compile that writes here`);

@@ -94,16 +94,23 @@ function walkDefinitions(dir: string, cwd: string, w: Walk): void {
 /**
  * @param dir the definitions directory as the user gave it
  * @param cwd for display paths relative to the working directory
+ * @param skip names of files not to read (the caller reuses what they made)
  */
-export function readDefinitions(dir: string, cwd: string): ReadResult {
+export function readDefinitions(dir: string, cwd: string, skip?: ReadonlySet<string>): ReadResult {
   const diagnostics: Diagnostic[] = [];
   const files: ReadResult['files'] = [];
+  let skipped = 0;
   // One buffer for every file: a definition larger than MAX_DEFINITION_BYTES is refused, so
   // reading one byte more than that tells whether it is.
   const buffer = Buffer.allocUnsafe(MAX_DEFINITION_BYTES + 1);
   walkDefinitions(dir, cwd, {
     diagnostics,
     file(abs, path, name) {
+      // A file the caller has already (reused from the last compile): not even opened.
+      if (skip?.has(name)) {
+        skipped++;
+        return;
+      }
       let size = 0;
       let stamp: string;
       try {
@@ -147,7 +154,7 @@ export function readDefinitions(dir: string, cwd: string): ReadResult {
       files.push({ path, name, text, stamp });
     },
   });
-  if (files.length === 0 && diagnostics.length === 0) {
+  if (files.length === 0 && skipped === 0 && diagnostics.length === 0) {
     // Declarative: no definitions means no jobs (a compile removes what acore generated before).
     // A directory that does not exist is still an error (a mistyped path).
     diagnostics.push({

@@ -15,6 +15,12 @@ export class Timings {
   readonly #started = performance.now();
   constructor(readonly file: string) {}
 
+  readonly counts: Record<string, number> = {};
+  /** A number worth knowing besides the times (e.g. how many definitions were reused). */
+  count(name: string, n: number): void {
+    this.counts[name] = n;
+  }
+
   measure: Measure & (<T>(stage: CliStage, run: () => T) => T) = <T>(stage: CliStage, run: () => T): T => {
     const t = performance.now();
     try {
@@ -28,7 +34,7 @@ export class Timings {
     const total = performance.now() - this.#started;
     const round = (n: number) => Math.round(n * 100) / 100;
     const stages = Object.fromEntries(Object.entries(this.ms).map(([k, v]) => [k, round(v)]));
-    writeFileSync(this.file, `${JSON.stringify({ stages, commandMs: round(total), maxRssKb: process.resourceUsage().maxRSS })}\n`);
+    writeFileSync(this.file, `${JSON.stringify({ stages, counts: this.counts, commandMs: round(total), maxRssKb: process.resourceUsage().maxRSS })}\n`);
   }
 }
 

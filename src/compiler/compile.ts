@@ -6,9 +6,9 @@
  * Every problem in every file is reported; when there is any error, no artefact is returned,
  * so a caller cannot write half a result.
  */
-import type { Artefact, Target, TargetOptions, TargetProblem } from '../targets/target.ts';
+import { type Artefact, ContentNotKept, joinParts, type Target, type TargetOptions, type TargetPart, type TargetProblem } from '../targets/target.ts';
 import { compareDiagnostics, type Diagnostic, hasErrors, type Range } from './diagnostics.ts';
-import type { ActivityIR } from './ir.ts';
+import type { ActivityIR, TargetName } from './ir.ts';
 import { type LoadedDocument, loadFile, nodeAt, nodeRange } from './load.ts';
 import { locate, lowerDefinition, makeReporter } from './lower.ts';
 import type { SourceFile } from './source.ts';
@@ -23,6 +23,8 @@ export interface LoadedDefinition {
 export interface LoadResult {
   definitions: LoadedDefinition[];
   diagnostics: Diagnostic[];
+  /** The id of every document that passed the schema (lowered or not): ids a duplicate clashes with. */
+  claimed: Set<string>;
 }
 
 /**
@@ -38,6 +40,7 @@ const untimed: Measure = (_stage, run) => run();
 export function loadDefinitions(files: readonly (SourceFile & { name?: string })[], measure: Measure = untimed): LoadResult {
   const diagnostics: Diagnostic[] = [];
   const definitions: LoadedDefinition[] = [];
+  const claimed = new Set<string>();
   // First definition of each id; its position is only looked up when a duplicate appears.
   const seen = new Map<string, LoadedDocument>();
   const idRange = (d: LoadedDocument) => {
@@ -53,6 +56,7 @@ export function loadDefinitions(files: readonly (SourceFile & { name?: string })
       diagnostics.push(...validated.diagnostics);
       const value = validated.value;
       if (!value) continue;
+      claimed.add(value.id);
       const report = makeReporter(document, diagnostics);
 
       const first = seen.get(value.id);
@@ -80,13 +84,43 @@ export function loadDefinitions(files: readonly (SourceFile & { name?: string })
       document.value = undefined;
     }
   }
-  return { definitions, diagnostics };
+  return { definitions, diagnostics, claimed };
+}
+
+/**
+ * A definition compiled earlier, reused as it was: the caller vouches that its file, acore's
+ * build and the options are the same as then, and nothing was reported about it then. Per
+ * target of this compile: the files it made (path and sha256: their text is not kept, see
+ * ContentNotKept) and its share of the target's shared files.
+ */
+export interface ReusedDefinition {
+  id: string;
+  /** The caller's key for its file. */
+  key: string;
+  parts: Partial<Record<TargetName, { files: [path: string, hash: string][]; share?: unknown }>>;
+}
+
+/** A definition a later compile may reuse (the caller adds the files' hashes): nothing was reported about its file. */
+export interface ReusableDefinition {
+  id: string;
+  /** Its file's key: the file's `name`, else its path (or the key it was reused under). */
+  key: string;
+  parts: Partial<Record<TargetName, { paths: string[]; share?: unknown }>>;
 }
 
 export interface CompileResult {
   artefacts: Artefact[];
   diagnostics: Diagnostic[];
+  /** The definitions compiled (not those reused). */
   definitions: ActivityIR[];
+  /** Every definition that was reused or could be next time, in id order. */
+  reusable: ReusableDefinition[];
+  /**
+   * Why the reused definitions could not be honoured (a changed file now shares an id or a
+   * generated file with an unchanged one, whose position only a full compile has): the caller
+   * compiles again without reuse. Nothing else is set then.
+   */
+  fallback?: string;
 }
 
 export function compile(
@@ -94,22 +128,62 @@ export function compile(
   targets: readonly Target[],
   options: TargetOptions,
   measure: Measure = untimed,
+  reuse: readonly ReusedDefinition[] = [],
 ): CompileResult {
   const loaded = loadDefinitions(files, measure);
-  return emit(loaded, targets, options, measure);
+  if (reuse.length > 0) {
+    const ids = new Set<string>();
+    for (const r of reuse) {
+      if (loaded.claimed.has(r.id) || ids.has(r.id)) return { artefacts: [], diagnostics: [], definitions: [], reusable: [], fallback: `'${r.id}' is defined in more than one file` };
+      ids.add(r.id);
+    }
+  }
+  return emit(loaded, targets, options, measure, reuse);
 }
 
-/** Runs the targets over loaded definitions and maps their problems back to source positions. */
-export function emit(loaded: LoadResult, targets: readonly Target[], options: TargetOptions, measure: Measure = untimed): CompileResult {
+/** A reused definition's part for one target: its files by hash, nothing to report. */
+function reusedPart(target: TargetName, r: ReusedDefinition): TargetPart | undefined {
+  const cached = r.parts[target];
+  if (!cached) return undefined;
+  const artefacts = cached.files.map(
+    ([path, hash]): Artefact => ({
+      target,
+      path,
+      ids: [r.id],
+      hash,
+      get content(): string {
+        throw new ContentNotKept(`${target}/${path}: reused, its text was not kept`);
+      },
+    }),
+  );
+  return cached.share === undefined ? { artefacts, problems: [] } : { artefacts, problems: [], share: cached.share };
+}
+
+/** Runs the targets over loaded (and reused) definitions and maps their problems back to source positions. */
+export function emit(loaded: LoadResult, targets: readonly Target[], options: TargetOptions, measure: Measure = untimed, reuse: readonly ReusedDefinition[] = []): CompileResult {
   const diagnostics = [...loaded.diagnostics];
   const active = loaded.definitions.filter((d) => d.enabled);
   const byId = new Map(active.map((d) => [d.ir.id, d]));
+  // Every definition in id order: compiled now, or reused.
+  const entries: { id: string; def?: LoadedDefinition; reused?: ReusedDefinition }[] = [...active.map((def) => ({ id: def.ir.id, def })), ...reuse.map((reused) => ({ id: reused.id, reused }))];
+  entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const parts = new Map<string, ReusableDefinition['parts']>();
+  const clashed = new Set<string>();
   let artefacts: Artefact[] = [];
 
   for (const target of targets) {
     const out = measure('emit', () =>
-      target.emit(
-        active.map((d) => d.ir).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+      joinParts(
+        target,
+        entries.map((e) => {
+          const part = e.def ? target.part(e.def.ir, options) : reusedPart(target.name, e.reused!);
+          if (part) {
+            const of = parts.get(e.id) ?? {};
+            of[target.name] = part.share === undefined ? { paths: part.artefacts.map((a) => a.path) } : { paths: part.artefacts.map((a) => a.path), share: part.share };
+            parts.set(e.id, of);
+          }
+          return part;
+        }),
         options,
       ),
     );
@@ -140,8 +214,13 @@ export function emit(loaded: LoadResult, targets: readonly Target[], options: Ta
       }
     }
     for (const [id, others] of clashes) {
+      clashed.add(id);
       const def = byId.get(id);
-      if (!def) continue;
+      if (!def) {
+        // A reused definition: where its id is written, only its file (not read) can tell.
+        if (reuse.length > 0) return { artefacts: [], diagnostics: [], definitions: [], reusable: [], fallback: `'${id}' and '${[...others].sort().join("', '")}' would generate the same files` };
+        continue;
+      }
       makeReporter(def.document, diagnostics).at(
         def.ir.targets.systemd?.unitName && target.name === 'systemd' ? ['targets', 'systemd', 'unit_name'] : ['id'],
         'name-collision',
@@ -152,11 +231,23 @@ export function emit(loaded: LoadResult, targets: readonly Target[], options: Ta
     for (const a of out.artefacts) artefacts.push(a);
   }
 
+  // Reusable next time: a definition whose file had nothing reported (no problem of its own,
+  // none of a neighbour in the same file) and that shares no file with another.
+  const reported = new Set(diagnostics.map((d) => d.file));
+  const reusable: ReusableDefinition[] = [];
+  for (const e of entries) {
+    if (e.reused) reusable.push({ id: e.id, key: e.reused.key, parts: parts.get(e.id) ?? {} });
+    else if (!reported.has(e.def!.document.file.path) && !clashed.has(e.id)) {
+      const file = e.def!.document.file as SourceFile & { name?: string };
+      reusable.push({ id: e.id, key: file.name ?? file.path, parts: parts.get(e.id) ?? {} });
+    }
+  }
+
   if (hasErrors(diagnostics)) artefacts = [];
   const shown = capPerFile(diagnostics);
   shown.sort(compareDiagnostics);
   artefacts.sort((a, b) => (a.target !== b.target ? (a.target < b.target ? -1 : 1) : a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { artefacts, diagnostics: shown, definitions: loaded.definitions.map((d) => d.ir) };
+  return { artefacts, diagnostics: shown, definitions: loaded.definitions.map((d) => d.ir), reusable: hasErrors(diagnostics) ? [] : reusable };
 }
 
 /** Target problems not yet located, per document: its parses are dropped after the last one. */

@@ -10,7 +10,15 @@ export interface Artefact {
   content: string;
   /** Definition ids this file was generated from. */
   ids: string[];
+  /**
+   * sha256 of `content`, when it is known without it: a file reused from an earlier compile
+   * (see compile's `reuse`), whose `content` is not kept and throws ContentNotKept if read.
+   */
+  hash?: string;
 }
+
+/** Reading the content of a reused artefact, which was not kept: the caller compiles in full. */
+export class ContentNotKept extends Error {}
 
 /** A problem a target found with one definition; the compiler maps `field` to a source position. */
 export interface TargetProblem {
@@ -43,10 +51,48 @@ export interface CrontabOptions {
 
 export const DEFAULT_SCRIPT_DIR = { user: '$HOME/.local/lib/acore', 'cron.d': '/usr/local/lib/acore' } as const;
 
+/** What one definition makes for a target, independently of every other definition. */
+export interface TargetPart {
+  /** The files generated from this definition alone. */
+  artefacts: Artefact[];
+  problems: TargetProblem[];
+  /** What it adds to the files all definitions share (see Target.join): plain JSON data. */
+  share?: unknown;
+}
+
 export interface Target {
   name: TargetName;
-  /** Definitions whose allow-list includes this target, in a stable order. */
+  /** One definition's files and problems; undefined when its allow-list leaves this target out. */
+  part(ir: ActivityIR, options: TargetOptions): TargetPart | undefined;
+  /** The files all definitions share, from the shares of their parts, in id order. */
+  join(shares: readonly unknown[], options: TargetOptions): Artefact[];
+  /** Definitions whose allow-list includes this target, in a stable order (see emitAll). */
   emit(definitions: readonly ActivityIR[], options: TargetOptions): { artefacts: Artefact[]; problems: TargetProblem[] };
+}
+
+/** A target's whole output: every definition's part, then the shared files. */
+export function emitAll(target: Pick<Target, 'part' | 'join'>, definitions: readonly ActivityIR[], options: TargetOptions): { artefacts: Artefact[]; problems: TargetProblem[] } {
+  return joinParts(
+    target,
+    definitions.map((ir) => target.part(ir, options)),
+    options,
+  );
+}
+
+/** Parts (in id order; undefined: not for this target) and the shared files made from them. */
+export function joinParts(target: Pick<Target, 'join'>, parts: readonly (TargetPart | undefined)[], options: TargetOptions): { artefacts: Artefact[]; problems: TargetProblem[] } {
+  const artefacts: Artefact[] = [];
+  const problems: TargetProblem[] = [];
+  const shares: unknown[] = [];
+  for (const part of parts) {
+    if (!part) continue;
+    // One at a time: spreading a fleet's worth into push() overflows the call stack.
+    for (const a of part.artefacts) artefacts.push(a);
+    for (const p of part.problems) problems.push(p);
+    if (part.share !== undefined) shares.push(part.share);
+  }
+  for (const a of target.join(shares, options)) artefacts.push(a);
+  return { artefacts, problems };
 }
 
 /** The first line of every generated file: acore removes or rewrites only files that start with it. */

@@ -19,7 +19,7 @@ import { hasDaylightSaving } from '../zones.ts';
 import { scheduleCheck, supersetFields, cronList } from '../shell/schedule-check.ts';
 import { type Flavor, guardScript, requiredTools, runScript } from '../shell/scripts.ts';
 import { shQuote } from '../shell/quote.ts';
-import { type Artefact, commentSafe, DEFAULT_SCRIPT_DIR, generatedHeader, type Target, type TargetOptions, type TargetProblem } from '../target.ts';
+import { type Artefact, commentSafe, DEFAULT_SCRIPT_DIR, emitAll, generatedHeader, type Target, type TargetOptions, type TargetProblem } from '../target.ts';
 import blockTemplate from '../../../templates/crontab/block.hbs';
 import crondTemplate from '../../../templates/crontab/crond.hbs';
 import jobTemplate from '../../../templates/crontab/job.sh.hbs';
@@ -36,43 +36,52 @@ function cronFlavor(name: string): Flavor {
   };
 }
 
+/** A job's line in the user crontab's managed block: its share of the one `crontab` file. */
+interface BlockLine {
+  id: string;
+  title: string;
+  source: string;
+  line: string;
+}
+
 export const crontabTarget: Target = {
   name: 'crontab',
-  emit(definitions, options) {
+  part(ir, options) {
+    if (!ir.targets.crontab) return undefined;
     templates ??= { block: template(blockTemplate), crond: template(crondTemplate), job: template(jobTemplate) };
     const form = options.crontab?.form ?? 'user';
     const scriptDir = options.crontab?.scriptDir ?? DEFAULT_SCRIPT_DIR[form];
-    const artefacts: Artefact[] = [];
-    const problems: TargetProblem[] = [];
-    const lines: { id: string; title: string; source: string; line: string }[] = [];
-    for (const ir of definitions) {
-      if (!ir.targets.crontab) continue;
-      const found = capabilityProblems('crontab', ir);
-      problems.push(...found);
-      if (found.some((p) => p.severity === 'error') || ir.trigger.kind !== 'cron') continue;
-      const job = emitJob(ir, ir.trigger, scriptDir, options);
-      artefacts.push(job.script);
-      if (form === 'user') lines.push({ id: ir.id, title: commentSafe(ir.title), source: commentSafe(`from ${ir.source}`), line: job.line });
-      else {
-        const user = ir.targets.crontab.user ?? 'root';
-        const name = crondName(ir.id);
-        artefacts.push({
-          target: 'crontab',
-          path: `cron.d/${name}`,
-          content: templates.crond({
-            header: generatedHeader(ir, 'crontab'),
-            script: commentSafe(job.scriptPath),
-            user,
-            line: job.line.replace(/^(\S+ \S+ \S+ \S+ \S+) /, `$1 ${user} `),
-          }),
-          ids: [ir.id],
-        });
-      }
+    const problems = capabilityProblems('crontab', ir);
+    if (problems.some((p) => p.severity === 'error') || ir.trigger.kind !== 'cron') return { artefacts: [], problems };
+    const job = emitJob(ir, ir.trigger, scriptDir, options);
+    if (form === 'user') {
+      const share: BlockLine = { id: ir.id, title: commentSafe(ir.title), source: commentSafe(`from ${ir.source}`), line: job.line };
+      return { artefacts: [job.script], problems, share };
     }
-    if (form === 'user' && lines.length > 0) {
-      artefacts.push({ target: 'crontab', path: 'crontab', content: templates.block({ jobs: lines, scriptDir: commentSafe(scriptDir) }), ids: lines.map((l) => l.id) });
-    }
-    return { artefacts, problems };
+    const user = ir.targets.crontab.user ?? 'root';
+    const crond: Artefact = {
+      target: 'crontab',
+      path: `cron.d/${crondName(ir.id)}`,
+      content: templates.crond({
+        header: generatedHeader(ir, 'crontab'),
+        script: commentSafe(job.scriptPath),
+        user,
+        line: job.line.replace(/^(\S+ \S+ \S+ \S+ \S+) /, `$1 ${user} `),
+      }),
+      ids: [ir.id],
+    };
+    return { artefacts: [job.script, crond], problems };
+  },
+  join(shares, options) {
+    const form = options.crontab?.form ?? 'user';
+    if (form !== 'user' || shares.length === 0) return [];
+    templates ??= { block: template(blockTemplate), crond: template(crondTemplate), job: template(jobTemplate) };
+    const scriptDir = options.crontab?.scriptDir ?? DEFAULT_SCRIPT_DIR[form];
+    const jobs = shares as BlockLine[];
+    return [{ target: 'crontab', path: 'crontab', content: templates.block({ jobs, scriptDir: commentSafe(scriptDir) }), ids: jobs.map((l) => l.id) }];
+  },
+  emit(definitions, options) {
+    return emitAll(this, definitions, options);
   },
 };
 

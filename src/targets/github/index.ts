@@ -20,7 +20,7 @@ import { type Template, template } from '../templates.ts';
 import type { ActivityIR } from '../../compiler/ir.ts';
 import { capabilityProblems } from '../capabilities.ts';
 import { requiredTools } from '../shell/scripts.ts';
-import { type Artefact, commentSafe, generatedHeader, type Target, type TargetProblem } from '../target.ts';
+import { type Artefact, commentSafe, emitAll, generatedHeader, type Target, type TargetProblem } from '../target.ts';
 import { cronLine, InexpressibleCron } from './cron.ts';
 import { eventVarName, eventVars, guardStep, runStep, type StepVar } from './steps.ts';
 import { displayText, literal, yamlString } from './yaml.ts';
@@ -32,36 +32,35 @@ let workflowTemplateFn: Template | undefined;
 
 export const githubTarget: Target = {
   name: 'github',
-  emit(definitions) {
+  part(ir) {
+    if (!ir.targets.github) return undefined;
     workflowTemplateFn ??= template(workflowTemplate);
-    const artefacts: Artefact[] = [];
-    const problems: TargetProblem[] = [];
-    for (const ir of definitions) {
-      if (!ir.targets.github) continue;
-      const capabilities = capabilityProblems('github', ir);
-      const found = [...capabilities, ...settingProblems(ir)];
-      let cron: string | undefined;
-      // Seconds and L/W/# are the matrix's to refuse; the day rule is this target's.
-      if (ir.trigger.kind === 'cron' && !capabilities.some((p) => p.severity === 'error')) {
-        try {
-          cron = cronLine(ir.trigger.schedule);
-        } catch (e) {
-          if (!(e instanceof InexpressibleCron)) throw e;
-          found.push({
-            id: ir.id,
-            field: ['trigger', 'cron_expression'],
-            code: 'target-unsupported',
-            severity: 'error',
-            message: `github cannot express this schedule exactly: ${e.message}`,
-            help: 'write the day fields so that the rule is the same without a leading *, or leave github out of the targets',
-          });
-        }
+    const capabilities = capabilityProblems('github', ir);
+    const problems = [...capabilities, ...settingProblems(ir)];
+    let cron: string | undefined;
+    // Seconds and L/W/# are the matrix's to refuse; the day rule is this target's.
+    if (ir.trigger.kind === 'cron' && !capabilities.some((p) => p.severity === 'error')) {
+      try {
+        cron = cronLine(ir.trigger.schedule);
+      } catch (e) {
+        if (!(e instanceof InexpressibleCron)) throw e;
+        problems.push({
+          id: ir.id,
+          field: ['trigger', 'cron_expression'],
+          code: 'target-unsupported',
+          severity: 'error',
+          message: `github cannot express this schedule exactly: ${e.message}`,
+          help: 'write the day fields so that the rule is the same without a leading *, or leave github out of the targets',
+        });
       }
-      problems.push(...found);
-      if (found.some((p) => p.severity === 'error')) continue;
-      artefacts.push({ target: 'github', path: `${ir.id}.yml`, content: workflow(ir, cron), ids: [ir.id] });
     }
-    return { artefacts, problems };
+    if (problems.some((p) => p.severity === 'error')) return { artefacts: [], problems };
+    return { artefacts: [{ target: 'github', path: `${ir.id}.yml`, content: workflow(ir, cron), ids: [ir.id] }], problems };
+  },
+  // Every workflow stands alone: nothing shared.
+  join: () => [],
+  emit(definitions, options) {
+    return emitAll(this, definitions, options);
   },
 };
 

@@ -20,7 +20,7 @@
 import { type Template, template } from '../templates.ts';
 import type { ActivityIR, CronTriggerIR } from '../../compiler/ir.ts';
 import { guardScript, requiredTools, runScript, type ShellProgram, systemdFlavor } from '../shell/scripts.ts';
-import { type Artefact, commentSafe, GENERATED_MARKER, generatedHeader, type Target, type TargetOptions, type TargetProblem } from '../target.ts';
+import { type Artefact, commentSafe, emitAll, GENERATED_MARKER, generatedHeader, type Target, type TargetOptions, type TargetProblem } from '../target.ts';
 import { capabilityProblems } from '../capabilities.ts';
 import { InexpressibleSchedule, toOnCalendar } from './calendar.ts';
 import { environmentAssignment, type ExecWord, execCommand, specifierSafe } from './escape.ts';
@@ -47,43 +47,48 @@ const TRIGGER_HEADER = [
 
 export const systemdTarget: Target = {
   name: 'systemd',
-  emit(definitions, options) {
+  part(ir, options) {
+    const settings = ir.targets.systemd;
+    if (!settings) return undefined;
     templates ??= { timer: template(timerTemplate), service: template(serviceTemplate), trigger: template(triggerTemplate) };
-    const artefacts: Artefact[] = [];
-    const problems: TargetProblem[] = [];
-    const emitted: string[] = [];
-    for (const ir of definitions) {
-      const settings = ir.targets.systemd;
-      if (!settings) continue;
-      const found = capabilityProblems('systemd', ir);
-      problems.push(...found);
-      if (found.some((p) => p.severity === 'error')) continue;
+    const problems = capabilityProblems('systemd', ir);
+    let artefacts: Artefact[] = [];
+    // The share: this definition's id, on the shared trigger template.
+    let share: string | undefined;
+    if (!problems.some((p) => p.severity === 'error')) {
       const result = emitOne(ir, options);
       if ('problem' in result) problems.push(result.problem);
       else {
-        artefacts.push(...result.artefacts);
-        emitted.push(ir.id);
-      }
-      if (options.scope === 'user' && (settings.user || settings.group)) {
-        problems.push({
-          id: ir.id,
-          field: ['targets', 'systemd', settings.user ? 'user' : 'group'],
-          code: 'target-setting',
-          severity: 'error',
-          message: 'User= and Group= only apply to system units; compile with --scope system, or drop the setting',
-        });
+        artefacts = result.artefacts;
+        share = ir.id;
       }
     }
-    if (emitted.length > 0) {
-      const systemctl = options.scope === 'user' ? 'systemctl --user' : 'systemctl';
-      artefacts.push({
+    if (options.scope === 'user' && (settings.user || settings.group)) {
+      problems.push({
+        id: ir.id,
+        field: ['targets', 'systemd', settings.user ? 'user' : 'group'],
+        code: 'target-setting',
+        severity: 'error',
+        message: 'User= and Group= only apply to system units; compile with --scope system, or drop the setting',
+      });
+    }
+    return share === undefined ? { artefacts, problems } : { artefacts, problems, share };
+  },
+  join(shares, options) {
+    if (shares.length === 0) return [];
+    templates ??= { timer: template(timerTemplate), service: template(serviceTemplate), trigger: template(triggerTemplate) };
+    const systemctl = options.scope === 'user' ? 'systemctl --user' : 'systemctl';
+    return [
+      {
         target: 'systemd',
         path: TRIGGER_TEMPLATE,
         content: templates.trigger({ header: TRIGGER_HEADER, startCommand: `${systemctl} start --no-block %i.service` }),
-        ids: emitted.sort(),
-      });
-    }
-    return { artefacts, problems };
+        ids: (shares as string[]).slice().sort(),
+      },
+    ];
+  },
+  emit(definitions, options) {
+    return emitAll(this, definitions, options);
   },
 };
 
