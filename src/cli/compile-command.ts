@@ -231,10 +231,11 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
     const stampOf = new Map(reuse ? stamps.map((f) => [f.name, f.stamp]) : []);
     for (const f of read.files) stampOf.set(f.name, f.stamp);
     const files = [...stampOf].map(([name, stamp]) => ({ name, stamp }));
+    const reusable = p.result.reusable();
     for (const t of p.plans) {
       const dir = dirOf(t.target);
       const paths = [...p.result.artefacts.filter((a) => a.target === t.target).map((a) => a.path), MANIFEST];
-      rememberMade(dir, inputsHash(setup(t.target), []), made(p.result.reusable, t.target, t.plan.hashes, stampOf), io.env);
+      rememberMade(dir, inputsHash(setup(t.target), []), made(reusable, t.target, t.plan.hashes, stampOf), io.env);
       remember(dir, inputs(t.target, files), paths, io.env, applied.get(t.target)?.stats);
     }
   }

@@ -113,8 +113,8 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
   /** The definitions compiled (not those reused). */
   definitions: ActivityIR[];
-  /** Every definition that was reused or could be next time, in id order. */
-  reusable: ReusableDefinition[];
+  /** Every definition that was reused or could be next time, in id order (worked out when asked). */
+  reusable: () => ReusableDefinition[];
   /**
    * Why the reused definitions could not be honoured (a changed file now shares an id or a
    * generated file with an unchanged one, whose position only a full compile has): the caller
@@ -134,7 +134,7 @@ export function compile(
   if (reuse.length > 0) {
     const ids = new Set<string>();
     for (const r of reuse) {
-      if (loaded.claimed.has(r.id) || ids.has(r.id)) return { artefacts: [], diagnostics: [], definitions: [], reusable: [], fallback: `'${r.id}' is defined in more than one file` };
+      if (loaded.claimed.has(r.id) || ids.has(r.id)) return { artefacts: [], diagnostics: [], definitions: [], reusable: () => [], fallback: `'${r.id}' is defined in more than one file` };
       ids.add(r.id);
     }
   }
@@ -167,26 +167,17 @@ export function emit(loaded: LoadResult, targets: readonly Target[], options: Ta
   // Every definition in id order: compiled now, or reused.
   const entries: { id: string; def?: LoadedDefinition; reused?: ReusedDefinition }[] = [...active.map((def) => ({ id: def.ir.id, def })), ...reuse.map((reused) => ({ id: reused.id, reused }))];
   entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const parts = new Map<string, ReusableDefinition['parts']>();
+  // Each target's part of each entry (same order), for `reusable`.
+  const partsOf: (TargetPart | undefined)[][] = [];
   const clashed = new Set<string>();
   let artefacts: Artefact[] = [];
 
   for (const target of targets) {
-    const out = measure('emit', () =>
-      joinParts(
-        target,
-        entries.map((e) => {
-          const part = e.def ? target.part(e.def.ir, options) : reusedPart(target.name, e.reused!);
-          if (part) {
-            const of = parts.get(e.id) ?? {};
-            of[target.name] = part.share === undefined ? { paths: part.artefacts.map((a) => a.path) } : { paths: part.artefacts.map((a) => a.path), share: part.share };
-            parts.set(e.id, of);
-          }
-          return part;
-        }),
-        options,
-      ),
-    );
+    const out = measure('emit', () => {
+      const parts = entries.map((e) => (e.def ? target.part(e.def.ir, options) : reusedPart(target.name, e.reused!)));
+      partsOf.push(parts);
+      return joinParts(target, parts, options);
+    });
     measure('locate', () => {
       for (const p of out.problems) {
         const def = byId.get(p.id);
@@ -218,7 +209,7 @@ export function emit(loaded: LoadResult, targets: readonly Target[], options: Ta
       const def = byId.get(id);
       if (!def) {
         // A reused definition: where its id is written, only its file (not read) can tell.
-        if (reuse.length > 0) return { artefacts: [], diagnostics: [], definitions: [], reusable: [], fallback: `'${id}' and '${[...others].sort().join("', '")}' would generate the same files` };
+        if (reuse.length > 0) return { artefacts: [], diagnostics: [], definitions: [], reusable: () => [], fallback: `'${id}' and '${[...others].sort().join("', '")}' would generate the same files` };
         continue;
       }
       makeReporter(def.document, diagnostics).at(
@@ -233,21 +224,35 @@ export function emit(loaded: LoadResult, targets: readonly Target[], options: Ta
 
   // Reusable next time: a definition whose file had nothing reported (no problem of its own,
   // none of a neighbour in the same file) and that shares no file with another.
-  const reported = new Set(diagnostics.map((d) => d.file));
-  const reusable: ReusableDefinition[] = [];
-  for (const e of entries) {
-    if (e.reused) reusable.push({ id: e.id, key: e.reused.key, parts: parts.get(e.id) ?? {} });
-    else if (!reported.has(e.def!.document.file.path) && !clashed.has(e.id)) {
-      const file = e.def!.document.file as SourceFile & { name?: string };
-      reusable.push({ id: e.id, key: file.name ?? file.path, parts: parts.get(e.id) ?? {} });
-    }
-  }
+  const reusable = (): ReusableDefinition[] => {
+    if (hasErrors(diagnostics)) return [];
+    const reported = new Set(diagnostics.map((d) => d.file));
+    const out: ReusableDefinition[] = [];
+    entries.forEach((e, i) => {
+      let key: string;
+      if (e.reused) key = e.reused.key;
+      else {
+        const file = e.def!.document.file as SourceFile & { name?: string };
+        if (reported.has(file.path) || clashed.has(e.id)) return;
+        key = file.name ?? file.path;
+      }
+      const parts: ReusableDefinition['parts'] = {};
+      targets.forEach((t, k) => {
+        const part = partsOf[k]![i];
+        if (!part) return;
+        const paths = part.artefacts.map((a) => a.path);
+        parts[t.name] = part.share === undefined ? { paths } : { paths, share: part.share };
+      });
+      out.push({ id: e.id, key, parts });
+    });
+    return out;
+  };
 
   if (hasErrors(diagnostics)) artefacts = [];
   const shown = capPerFile(diagnostics);
   shown.sort(compareDiagnostics);
   artefacts.sort((a, b) => (a.target !== b.target ? (a.target < b.target ? -1 : 1) : a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { artefacts, diagnostics: shown, definitions: loaded.definitions.map((d) => d.ir), reusable: hasErrors(diagnostics) ? [] : reusable };
+  return { artefacts, diagnostics: shown, definitions: loaded.definitions.map((d) => d.ir), reusable };
 }
 
 /** Target problems not yet located, per document: its parses are dropped after the last one. */
