@@ -178,7 +178,8 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
   // (by stamp: size, mtime, ctime, inode), and every output file as the last compile left it →
   // nothing to read, parse, generate or write.
   let read: ReadResult | undefined;
-  const setup = (t: TargetName) => [t, JSON.stringify(targetOptions(opts))];
+  // (Node.js too: its ICU decides which time zones exist.)
+  const setup = (t: TargetName) => [t, JSON.stringify(targetOptions(opts)), process.version];
   const inputs = (t: TargetName, files: readonly { name: string; stamp: string }[]) => inputsHash(setup(t), files);
   const fast = !opts.check && !opts.force && BUILD !== undefined;
   let stamps: { name: string; stamp: string }[] = [];
