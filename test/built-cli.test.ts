@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { acore, readTree, ROOT, tempDir } from './helpers.ts';
+import { acore, listFiles, readTree, ROOT, tempDir } from './helpers.ts';
 
 const BIN = join(ROOT, 'bin', 'acore.js');
 
@@ -223,6 +223,70 @@ describe('reusing unchanged definitions (built CLI)', () => {
     }
     expect(reusedSomewhere).toBeGreaterThan(40);
   });
+
+  it('gives what a full compile gives, over random edits (cron.d form, systemd system scope)', () => {
+    // A fixed seed: every run checks the same 40 steps.
+    let seed = 20261128;
+    const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const root = tempDir('acore-reuse-rand-');
+    const defs = join(root, 'definitions');
+    mkdirSync(defs);
+    const args = ['compile', '--target', 'systemd,crontab', '--cron-form', 'cron.d', '--scope', 'system'];
+    const env = (home: string) => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, XDG_CACHE_HOME: join(home, '.cache') });
+    const names = Array.from({ length: 10 }, (_, i) => `f${i}.yaml`);
+    // Valid edits mostly; a break (an error) now and then, repaired at the next step, so that
+    // about half the steps compile (and reuse) and the others must fail exactly alike.
+    const valid = (id: string) =>
+      pick([
+        () => def(id, { hour: Math.floor(rand() * 24) }),
+        () => def(id, { cmd: `echo ${Math.floor(rand() * 1000)}` }),
+        () => def(id, { unit: `${id}.unit` }),
+        () => def(id, { enabled: false }),
+        () => def(id).replace('timezone: UTC', 'timezone: Europe/Berlin'),
+        () => `${def(id, { hour: 1 })}---\n${def(`${id}.second`, { hour: 2 })}`,
+      ])();
+    const broken = (id: string) =>
+      pick([() => def(id).replace('  kind: shell', '  kind: shel'), () => def(id, { unit: 'r.f0' }), () => def(`r.${pick(names).slice(0, -5)}`, { hour: 5 })])();
+    for (const n of names.slice(0, 6)) writeFileSync(join(defs, n), def(`r.${n.slice(0, -5)}`, { hour: 4 }));
+    let reusedSomewhere = 0;
+    let succeeded = 0;
+    let repair: string | undefined;
+    for (let step = 0; step < 40; step++) {
+      if (repair) writeFileSync(join(defs, repair), def(`r.${repair.slice(0, -5)}`, { hour: 6 }));
+      repair = undefined;
+      const n = pick(names);
+      const op = pick(['edit', 'edit', 'edit', 'edit', 'remove', 'break', 'drop-output', 'none']);
+      if (op === 'edit') writeFileSync(join(defs, n), valid(`r.${n.slice(0, -5)}`));
+      else if (op === 'remove') rmSync(join(defs, n), { force: true });
+      else if (op === 'break') {
+        writeFileSync(join(defs, n), broken(`r.${n.slice(0, -5)}`));
+        repair = n;
+      } else if (op === 'drop-output' && existsSync(join(root, 'out'))) {
+        const files = listFiles(join(root, 'out')).filter((f) => !f.endsWith('.acore-manifest.json'));
+        if (files.length > 0) rmSync(join(root, 'out', pick(files)));
+      }
+      // A failed compile writes nothing: the output stays as it is now.
+      const before = existsSync(join(root, 'out')) ? readTree(join(root, 'out')) : {};
+      const timings = join(root, 'timings.json');
+      rmSync(timings, { force: true });
+      const r = spawnSync(process.execPath, [BIN, ...args], { cwd: root, encoding: 'utf8', env: { ...env(root), ACORE_TIMINGS: timings } });
+      reusedSomewhere += existsSync(timings) ? ((JSON.parse(readFileSync(timings, 'utf8')) as { counts?: { reused?: number } }).counts?.reused ?? 0) : 0;
+      const fresh = tempDir('acore-reuse-rand-ref-');
+      if (existsSync(defs)) cpSync(defs, join(fresh, 'definitions'), { recursive: true });
+      const ref = spawnSync(process.execPath, [BIN, ...args], { cwd: fresh, encoding: 'utf8', env: env(fresh) });
+      const got = outcome(root, { code: r.status, stderr: r.stderr });
+      const want = outcome(fresh, { code: ref.status, stderr: ref.stderr });
+      const what = `step ${step}: ${op} ${n}`;
+      // Nothing changed at all: the no-change path, which does not repeat the last compile's warnings.
+      const nothing = /nothing to do/.test(r.stdout);
+      expect({ code: got.code, stderr: nothing ? want.stderr : got.stderr }, what).toEqual({ code: want.code, stderr: want.stderr });
+      expect(got.out, what).toEqual(want.code === 0 ? want.out : before);
+      if (want.code === 0) succeeded++;
+    }
+    expect(succeeded).toBeGreaterThan(15);
+    expect(reusedSomewhere).toBeGreaterThan(40);
+  }, 120_000);
 
   it('a hand edit of a generated file of an unchanged definition is still a conflict', () => {
     const root = tempDir('acore-reuse-');
