@@ -176,7 +176,8 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
   const dirOf = outDirs(opts, io.cwd);
   // The no-change fast path (src/cli/incremental.ts): same build, options and definition files
   // (by stamp: size, mtime, ctime, inode), and every output file as the last compile left it →
-  // nothing to read, parse, generate or write.
+  // nothing to read, parse, generate or write. Else, with the same build and options, the files
+  // whose stamp did not change are not read: what they made last time is reused.
   let read: ReadResult | undefined;
   // (Node.js too: its ICU decides which time zones exist.)
   const setup = (t: TargetName) => [t, JSON.stringify(targetOptions(opts)), process.version];
@@ -196,7 +197,7 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
       }
       // Some definitions changed: what the others made last time is reused, without reading them.
       stamps = st.files;
-      reuse = time('read', () => reusable(opts.targets.map((t) => lastMade(dirOf(t), inputsHash(setup(t), []), io.env)), opts.targets, st.files));
+      reuse = time('read', () => reuseFrom(opts.targets.map((t) => lastMade(dirOf(t), inputsHash(setup(t), []), io.env)), opts.targets, st.files));
     }
   }
   let p: Prepared | number | typeof FALLBACK = FALLBACK;
@@ -253,7 +254,7 @@ interface Reuse {
  * The definitions of every file whose stamp is the one the last compile into each target's
  * directory recorded (with the same build and setup): what they made there, to reuse.
  */
-function reusable(lasts: readonly (Made | undefined)[], targets: readonly TargetName[], stamps: readonly { name: string; stamp: string }[]): Reuse {
+function reuseFrom(lasts: readonly (Made | undefined)[], targets: readonly TargetName[], stamps: readonly { name: string; stamp: string }[]): Reuse {
   const reuse: Reuse = { definitions: [], files: new Set() };
   if (lasts.some((m) => m === undefined)) return reuse;
   for (const { name, stamp } of stamps) {
