@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { compile, type CompileResult, type ReusableDefinition, type ReusedDefinition } from '../compiler/compile.ts';
+import { compile, type CompileResult, type Reusable, type ReusedDefinition, type ReusedFile } from '../compiler/compile.ts';
 import { ContentNotKept } from '../targets/target.ts';
 import { hasErrors } from '../compiler/diagnostics.ts';
 import type { TargetName } from '../compiler/ir.ts';
@@ -38,11 +38,11 @@ export async function compileAndReport(opts: CompileOptions, io: Io, timings?: T
 }
 
 /** Read (unless given) and compile; `report()` prints the diagnostics and says whether to stop (an exit code). */
-async function compileSources(opts: CompileOptions, io: Io, timings?: Timings, preread?: ReadResult, reuse?: readonly ReusedDefinition[]) {
+async function compileSources(opts: CompileOptions, io: Io, timings?: Timings, preread?: ReadResult, reuse?: Reuse) {
   const time = measureWith(timings);
   const read = preread ?? time('read', () => readDefinitions(opts.definitions, io.cwd));
   const targets = await Promise.all(opts.targets.map(loadTarget));
-  const result = compile(read.files, targets, targetOptions(opts), timings?.measure, reuse);
+  const result = compile(read.files, targets, targetOptions(opts), timings?.measure, reuse?.definitions, reuse?.withText);
   const diagnostics = [...read.diagnostics, ...result.diagnostics];
   const report = (): number | undefined => {
     time('report', () => printDiagnostics(diagnostics, new Map(read.files.map((f) => [f.path, f.text])), io, opts.allWarnings));
@@ -69,7 +69,7 @@ async function prepareWith(
   io: Io,
   timings?: Timings,
   preread?: ReadResult,
-  reuse?: readonly ReusedDefinition[],
+  reuse?: Reuse,
 ): Promise<Prepared | number | typeof FALLBACK> {
   const c = await compileSources(opts, io, timings, preread, reuse);
   const { result } = c;
@@ -202,9 +202,9 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
   }
   let p: Prepared | number | typeof FALLBACK = FALLBACK;
   if (reuse && reuse.definitions.length > 0) {
-    const skip = reuse.files;
-    read = time('read', () => readDefinitions(opts.definitions, io.cwd, skip));
-    p = await prepareWith(opts, dirOf, io, timings, read, reuse.definitions);
+    const r = reuse;
+    read = time('read', () => readDefinitions(opts.definitions, io.cwd, r.unread));
+    p = await prepareWith(opts, dirOf, io, timings, read, r);
     timings?.count('reused', p === FALLBACK ? 0 : reuse.definitions.length);
   }
   if (p === FALLBACK) {
@@ -246,8 +246,10 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
 
 interface Reuse {
   definitions: ReusedDefinition[];
-  /** The definition files they come from (by name): not read. */
-  files: Set<string>;
+  /** Reused files with something to report: read again (for positions), not compiled. */
+  withText: ReusedFile[];
+  /** Reused files with nothing to report: not even read. */
+  unread: Set<string>;
 }
 
 /**
@@ -255,31 +257,41 @@ interface Reuse {
  * directory recorded (with the same build and setup): what they made there, to reuse.
  */
 function reuseFrom(lasts: readonly (Made | undefined)[], targets: readonly TargetName[], stamps: readonly { name: string; stamp: string }[]): Reuse {
-  const reuse: Reuse = { definitions: [], files: new Set() };
+  const reuse: Reuse = { definitions: [], withText: [], unread: new Set() };
   if (lasts.some((m) => m === undefined)) return reuse;
   for (const { name, stamp } of stamps) {
     const entries = lasts.map((m) => m![name]);
     const first = entries[0];
-    if (!first || entries.some((e) => !e || e.stamp !== stamp || e.defs.length !== first.defs.length || e.defs.some((d, i) => d.id !== first.defs[i]!.id))) continue;
+    const same = (e: (typeof entries)[number]) =>
+      e !== undefined && e.stamp === stamp && e.defs.length === first!.defs.length && e.defs.every((d, i) => d.id === first!.defs[i]!.id && d.index === first!.defs[i]!.index && d.enabled === first!.defs[i]!.enabled);
+    if (!first || !entries.every(same)) continue;
+    let reports = (first.diagnostics?.length ?? 0) > 0;
     first.defs.forEach((d, i) => {
       const parts: ReusedDefinition['parts'] = {};
       targets.forEach((t, k) => {
         const by = entries[k]!.defs[i]!;
-        parts[t] = by.share === undefined ? { files: by.files } : { files: by.files, share: by.share };
+        const part: NonNullable<ReusedDefinition['parts'][TargetName]> = { files: by.files };
+        if (by.share !== undefined) part.share = by.share;
+        if (by.problems?.length) {
+          part.problems = by.problems;
+          reports = true;
+        }
+        parts[t] = part;
       });
-      reuse.definitions.push({ id: d.id, key: name, parts });
+      reuse.definitions.push({ id: d.id, key: name, index: d.index, enabled: d.enabled, parts });
     });
-    reuse.files.add(name);
+    if (reports) reuse.withText.push({ key: name, diagnostics: first.diagnostics ?? [] });
+    else reuse.unread.add(name);
   }
   return reuse;
 }
 
-/** What each definition file made for `target`, for the next compile to reuse: files whose definitions can all be. */
-function made(defs: readonly ReusableDefinition[], target: TargetName, hashes: ReadonlyMap<string, string> | undefined, stampOf: ReadonlyMap<string, string>): Made {
+/** What each definition file made for `target`, for the next compile to reuse. */
+function made(reusable: Reusable, target: TargetName, hashes: ReadonlyMap<string, string> | undefined, stampOf: ReadonlyMap<string, string>): Made {
   const out: Made = {};
   if (!hashes) return out;
   const incomplete = new Set<string>();
-  for (const d of defs) {
+  for (const d of reusable.definitions) {
     const stamp = stampOf.get(d.key);
     if (stamp === undefined) continue;
     const part = d.parts[target];
@@ -289,8 +301,16 @@ function made(defs: readonly ReusableDefinition[], target: TargetName, hashes: R
       if (hash === undefined) incomplete.add(d.key);
       else files.push([path, hash]);
     }
-    const entry = (out[d.key] ??= { stamp, defs: [] });
-    entry.defs.push(part?.share === undefined ? { id: d.id, files } : { id: d.id, files, share: part.share });
+    let entry = out[d.key];
+    if (!entry) {
+      entry = out[d.key] = { stamp, defs: [] };
+      const diagnostics = reusable.files.get(d.key);
+      if (diagnostics) entry.diagnostics = diagnostics;
+    }
+    const by: Made[string]['defs'][number] = { id: d.id, index: d.index, enabled: d.enabled, files };
+    if (part?.share !== undefined) by.share = part.share;
+    if (part?.problems) by.problems = part.problems;
+    entry.defs.push(by);
   }
   for (const key of incomplete) delete out[key];
   return out;

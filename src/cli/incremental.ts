@@ -15,6 +15,8 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { KeptDiagnostic } from '../compiler/compile.ts';
+import type { TargetProblem } from '../targets/target.ts';
 import type { Io } from './main.ts';
 
 declare const __ACORE_BUILD__: string | undefined;
@@ -119,15 +121,19 @@ export function remember(dir: string, inputs: string, paths: readonly string[], 
   }
 }
 
-/** What one definition made for one target: its files (path, sha256) and its share of the shared files. */
+/** What one definition made for one target: its files (path, sha256), its share of the shared files, its warnings. */
 export interface MadeBy {
   id: string;
+  /** Its document's index in the file. */
+  index: number;
+  enabled: boolean;
   files: [path: string, hash: string][];
   share?: unknown;
+  problems?: TargetProblem[];
 }
 
-/** Per definition file (by name): its stamp then, and what each of its definitions made. */
-export type Made = Record<string, { stamp: string; defs: MadeBy[] }>;
+/** Per definition file (by name): its stamp then, what each of its definitions made, and what loading it reported. */
+export type Made = Record<string, { stamp: string; defs: MadeBy[]; diagnostics?: KeptDiagnostic[] }>;
 
 interface MadeState {
   build: string;

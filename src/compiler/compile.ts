@@ -89,23 +89,49 @@ export function loadDefinitions(files: readonly (SourceFile & { name?: string })
 
 /**
  * A definition compiled earlier, reused as it was: the caller vouches that its file, acore's
- * build and the options are the same as then, and nothing was reported about it then. Per
- * target of this compile: the files it made (path and sha256: their text is not kept, see
- * ContentNotKept) and its share of the target's shared files.
+ * build and the options are the same as then, and that no error was reported then. Per target
+ * of this compile: the files it made (path and sha256: their text is not kept, see
+ * ContentNotKept), its share of the target's shared files and the problems (warnings) found.
  */
 export interface ReusedDefinition {
   id: string;
   /** The caller's key for its file. */
   key: string;
-  parts: Partial<Record<TargetName, { files: [path: string, hash: string][]; share?: unknown }>>;
+  /** Its document's index in the file. */
+  index: number;
+  /** A disabled definition makes nothing, but holds its id. */
+  enabled: boolean;
+  parts: Partial<Record<TargetName, { files: [path: string, hash: string][]; share?: unknown; problems?: TargetProblem[] }>>;
 }
 
-/** A definition a later compile may reuse (the caller adds the files' hashes): nothing was reported about its file. */
+/** What a reused file's diagnostic keeps: all but the file's display path, which is given again. */
+export type KeptDiagnostic = Omit<Diagnostic, 'file'>;
+
+/**
+ * A reused file that had something to report (warnings, notes): it is given again in `files`,
+ * for the positions and snippets of its targets' problems, and not compiled again; these are
+ * the diagnostics loading it gave.
+ */
+export interface ReusedFile {
+  key: string;
+  diagnostics: KeptDiagnostic[];
+}
+
+/** A definition a later compile may reuse (the caller adds the files' hashes). */
 export interface ReusableDefinition {
   id: string;
   /** Its file's key: the file's `name`, else its path (or the key it was reused under). */
   key: string;
-  parts: Partial<Record<TargetName, { paths: string[]; share?: unknown }>>;
+  index: number;
+  enabled: boolean;
+  parts: Partial<Record<TargetName, { paths: string[]; share?: unknown; problems?: TargetProblem[] }>>;
+}
+
+export interface Reusable {
+  /** In id order. */
+  definitions: ReusableDefinition[];
+  /** Per file key: the diagnostics loading it gave (none for most). */
+  files: Map<string, KeptDiagnostic[]>;
 }
 
 export interface CompileResult {
@@ -113,8 +139,8 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
   /** The definitions compiled (not those reused). */
   definitions: ActivityIR[];
-  /** Every definition that was reused or could be next time, in id order (worked out when asked). */
-  reusable: () => ReusableDefinition[];
+  /** What a later compile may reuse: nothing after an error (worked out when asked). */
+  reusable: () => Reusable;
   /**
    * Why the reused definitions could not be honoured (a changed file now shares an id or a
    * generated file with an unchanged one, whose position only a full compile has): the caller
@@ -123,25 +149,50 @@ export interface CompileResult {
   fallback?: string;
 }
 
+const keyOf = (file: SourceFile & { name?: string }) => file.name ?? file.path;
+
+function fallback(why: string): CompileResult {
+  return { artefacts: [], diagnostics: [], definitions: [], reusable: () => ({ definitions: [], files: new Map() }), fallback: why };
+}
+
 export function compile(
   files: readonly (SourceFile & { name?: string })[],
   targets: readonly Target[],
   options: TargetOptions,
   measure: Measure = untimed,
   reuse: readonly ReusedDefinition[] = [],
+  reusedFiles: readonly ReusedFile[] = [],
 ): CompileResult {
-  const loaded = loadDefinitions(files, measure);
-  if (reuse.length > 0) {
-    const ids = new Set<string>();
-    for (const r of reuse) {
-      if (loaded.claimed.has(r.id) || ids.has(r.id)) return { artefacts: [], diagnostics: [], definitions: [], reusable: () => [], fallback: `'${r.id}' is defined in more than one file` };
-      ids.add(r.id);
-    }
+  const withText = new Map(reusedFiles.map((f) => [f.key, f]));
+  const loaded = loadDefinitions(
+    files.filter((f) => !withText.has(keyOf(f))),
+    measure,
+  );
+  const ids = new Set<string>();
+  for (const r of reuse) {
+    if (loaded.claimed.has(r.id) || ids.has(r.id)) return fallback(`'${r.id}' is defined in more than one file`);
+    ids.add(r.id);
   }
-  return emit(loaded, targets, options, measure, reuse);
+  // Reused files with something to report: read again (js-yaml only) for their positions.
+  const documents = new Map<string, LoadedDocument>();
+  const seen = new Set<string>();
+  for (const file of files) {
+    const r = withText.get(keyOf(file));
+    if (!r) continue;
+    seen.add(r.key);
+    const again = measure('load', () => loadFile(file));
+    if (again.diagnostics.length > 0) return fallback(`${file.path} reads differently`);
+    for (const d of again.documents) {
+      d.value = undefined;
+      documents.set(`${r.key}\0${d.index}`, d);
+    }
+    for (const k of r.diagnostics) loaded.diagnostics.push({ ...k, file: file.path });
+  }
+  if (seen.size !== withText.size) return fallback('a reused file is missing');
+  return emit(loaded, targets, options, measure, reuse, { documents, files });
 }
 
-/** A reused definition's part for one target: its files by hash, nothing to report. */
+/** A reused definition's part for one target: its files by hash, and its problems again. */
 function reusedPart(target: TargetName, r: ReusedDefinition): TargetPart | undefined {
   const cached = r.parts[target];
   if (!cached) return undefined;
@@ -156,16 +207,33 @@ function reusedPart(target: TargetName, r: ReusedDefinition): TargetPart | undef
       },
     }),
   );
-  return cached.share === undefined ? { artefacts, problems: [] } : { artefacts, problems: [], share: cached.share };
+  const problems = cached.problems ?? [];
+  return cached.share === undefined ? { artefacts, problems } : { artefacts, problems, share: cached.share };
 }
 
 /** Runs the targets over loaded (and reused) definitions and maps their problems back to source positions. */
-export function emit(loaded: LoadResult, targets: readonly Target[], options: TargetOptions, measure: Measure = untimed, reuse: readonly ReusedDefinition[] = []): CompileResult {
+export function emit(
+  loaded: LoadResult,
+  targets: readonly Target[],
+  options: TargetOptions,
+  measure: Measure = untimed,
+  reuse: readonly ReusedDefinition[] = [],
+  reused: { documents: ReadonlyMap<string, LoadedDocument>; files: readonly (SourceFile & { name?: string })[] } = { documents: new Map(), files: [] },
+): CompileResult {
   const diagnostics = [...loaded.diagnostics];
   const active = loaded.definitions.filter((d) => d.enabled);
   const byId = new Map(active.map((d) => [d.ir.id, d]));
+  // Where each definition's problems are placed: its document (a reused one's read again).
+  const documentOf = new Map(active.map((d) => [d.ir.id, d.document]));
+  for (const r of reuse) {
+    const d = reused.documents.get(`${r.key}\0${r.index}`);
+    if (d) documentOf.set(r.id, d);
+  }
   // Every definition in id order: compiled now, or reused.
-  const entries: { id: string; def?: LoadedDefinition; reused?: ReusedDefinition }[] = [...active.map((def) => ({ id: def.ir.id, def })), ...reuse.map((reused) => ({ id: reused.id, reused }))];
+  const entries: { id: string; def?: LoadedDefinition; reused?: ReusedDefinition }[] = [
+    ...active.map((def) => ({ id: def.ir.id, def })),
+    ...reuse.filter((r) => r.enabled).map((r) => ({ id: r.id, reused: r })),
+  ];
   entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   // Each target's part of each entry (same order), for `reusable`.
   const partsOf: (TargetPart | undefined)[][] = [];
@@ -178,12 +246,15 @@ export function emit(loaded: LoadResult, targets: readonly Target[], options: Ta
       partsOf.push(parts);
       return joinParts(target, parts, options);
     });
-    measure('locate', () => {
+    const unplaced = measure('locate', () => {
       for (const p of out.problems) {
-        const def = byId.get(p.id);
-        if (def) diagnostics.push(targetDiagnostic(def.document, p));
+        const document = documentOf.get(p.id);
+        if (!document) return p.id;
+        diagnostics.push(targetDiagnostic(document, p));
       }
+      return undefined;
     });
+    if (unplaced !== undefined) return fallback(`a problem of '${unplaced}' has no document to place it in`);
     // Two definitions must never write the same file; each clash is reported once per definition.
     const owner = new Map<string, Artefact>();
     const clashes = new Map<string, Set<string>>();
@@ -209,7 +280,7 @@ export function emit(loaded: LoadResult, targets: readonly Target[], options: Ta
       const def = byId.get(id);
       if (!def) {
         // A reused definition: where its id is written, only its file (not read) can tell.
-        if (reuse.length > 0) return { artefacts: [], diagnostics: [], definitions: [], reusable: () => [], fallback: `'${id}' and '${[...others].sort().join("', '")}' would generate the same files` };
+        if (reuse.length > 0) return fallback(`'${id}' and '${[...others].sort().join("', '")}' would generate the same files`);
         continue;
       }
       makeReporter(def.document, diagnostics).at(
@@ -222,29 +293,43 @@ export function emit(loaded: LoadResult, targets: readonly Target[], options: Ta
     for (const a of out.artefacts) artefacts.push(a);
   }
 
-  // Reusable next time: a definition whose file had nothing reported (no problem of its own,
-  // none of a neighbour in the same file) and that shares no file with another.
-  const reusable = (): ReusableDefinition[] => {
-    if (hasErrors(diagnostics)) return [];
-    const reported = new Set(diagnostics.map((d) => d.file));
-    const out: ReusableDefinition[] = [];
+  // Reusable next time: everything, after a compile without errors (a file with an error is
+  // compiled again until it has none; warnings and notes are kept and given again).
+  const reusable = (): Reusable => {
+    const out: Reusable = { definitions: [], files: new Map() };
+    if (hasErrors(diagnostics)) return out;
+    const keys = new Map<string, string>();
+    for (const d of loaded.definitions) keys.set(d.document.file.path, keyOf(d.document.file as SourceFile & { name?: string }));
+    for (const f of reused.files) keys.set(f.path, keyOf(f));
+    // A file's own diagnostics (not its targets'): those loading it gave, or gave last time.
+    for (const d of loaded.diagnostics) {
+      const key = keys.get(d.file);
+      if (key === undefined) continue;
+      const { file: _, ...kept } = d;
+      const list = out.files.get(key);
+      if (list) list.push(kept);
+      else out.files.set(key, [kept]);
+    }
+    const partsById = new Map<string, ReusableDefinition['parts']>();
     entries.forEach((e, i) => {
-      let key: string;
-      if (e.reused) key = e.reused.key;
-      else {
-        const file = e.def!.document.file as SourceFile & { name?: string };
-        if (reported.has(file.path) || clashed.has(e.id)) return;
-        key = file.name ?? file.path;
-      }
       const parts: ReusableDefinition['parts'] = {};
       targets.forEach((t, k) => {
         const part = partsOf[k]![i];
         if (!part) return;
         const paths = part.artefacts.map((a) => a.path);
-        parts[t.name] = part.share === undefined ? { paths } : { paths, share: part.share };
+        const kept: { paths: string[]; share?: unknown; problems?: TargetProblem[] } = { paths };
+        if (part.share !== undefined) kept.share = part.share;
+        if (part.problems.length > 0) kept.problems = part.problems;
+        parts[t.name] = kept;
       });
-      out.push({ id: e.id, key, parts });
+      partsById.set(e.id, parts);
     });
+    for (const d of loaded.definitions) {
+      const file = d.document.file as SourceFile & { name?: string };
+      out.definitions.push({ id: d.ir.id, key: keyOf(file), index: d.document.index, enabled: d.enabled, parts: partsById.get(d.ir.id) ?? {} });
+    }
+    for (const r of reuse) out.definitions.push({ id: r.id, key: r.key, index: r.index, enabled: r.enabled, parts: partsById.get(r.id) ?? {} });
+    out.definitions.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return out;
   };
 
