@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { compile, type CompileResult, type Reusable, type ReusedDefinition, type ReusedFile } from '../compiler/compile.ts';
+import { compile, type CompileResult, type Reusable, type ReusableDefinition, type ReusedDefinition, type ReusedFile } from '../compiler/compile.ts';
 import { ContentNotKept } from '../targets/target.ts';
 import { hasErrors } from '../compiler/diagnostics.ts';
 import type { TargetName } from '../compiler/ir.ts';
@@ -233,11 +233,10 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
     const stampOf = new Map(reuse ? stamps.map((f) => [f.name, f.stamp]) : []);
     for (const f of read.files) stampOf.set(f.name, f.stamp);
     const files = [...stampOf].map(([name, stamp]) => ({ name, stamp }));
-    const reusable = p.result.reusable();
     for (const t of p.plans) {
       const dir = dirOf(t.target);
       const paths = [...p.result.artefacts.filter((a) => a.target === t.target).map((a) => a.path), MANIFEST];
-      rememberMade(dir, inputsHash(setup(t.target), []), made(reusable, t.target, t.plan.hashes, stampOf), io.env);
+      rememberMade(dir, inputsHash(setup(t.target), []), made(p.result.reusable(t.target), t.plan.hashes, stampOf), io.env);
       remember(dir, inputs(t.target, files), paths, io.env, applied.get(t.target)?.stats);
     }
   }
@@ -286,34 +285,37 @@ function reuseFrom(lasts: readonly (Made | undefined)[], targets: readonly Targe
   return reuse;
 }
 
-/** What each definition file made for `target`, for the next compile to reuse. */
-function made(reusable: Reusable, target: TargetName, hashes: ReadonlyMap<string, string> | undefined, stampOf: ReadonlyMap<string, string>): Made {
-  const out: Made = {};
-  if (!hashes) return out;
-  const incomplete = new Set<string>();
+/** What each definition file made for `target`, file by file, for the next compile to reuse. */
+function* made(reusable: Reusable, hashes: ReadonlyMap<string, string> | undefined, stampOf: ReadonlyMap<string, string>): Generator<[string, Made[string]]> {
+  if (!hashes) return;
+  const byFile = new Map<string, ReusableDefinition[]>();
   for (const d of reusable.definitions) {
-    const stamp = stampOf.get(d.key);
-    if (stamp === undefined) continue;
-    const part = d.parts[target];
-    const files: [string, string][] = [];
-    for (const path of part?.paths ?? []) {
-      const hash = hashes.get(path);
-      if (hash === undefined) incomplete.add(d.key);
-      else files.push([path, hash]);
-    }
-    let entry = out[d.key];
-    if (!entry) {
-      entry = out[d.key] = { stamp, defs: [] };
-      const diagnostics = reusable.files.get(d.key);
-      if (diagnostics) entry.diagnostics = diagnostics;
-    }
-    const by: Made[string]['defs'][number] = { id: d.id, index: d.index, enabled: d.enabled, files };
-    if (part?.share !== undefined) by.share = part.share;
-    if (part?.problems) by.problems = part.problems;
-    entry.defs.push(by);
+    const list = byFile.get(d.key);
+    if (list) list.push(d);
+    else byFile.set(d.key, [d]);
   }
-  for (const key of incomplete) delete out[key];
-  return out;
+  next: for (const [key, defs] of byFile) {
+    const stamp = stampOf.get(key);
+    if (stamp === undefined) continue;
+    const entry: Made[string] = { stamp, defs: [] };
+    const diagnostics = reusable.files.get(key);
+    if (diagnostics) entry.diagnostics = diagnostics;
+    for (const d of defs) {
+      const part = d.part;
+      const files: [string, string][] = [];
+      for (const path of part?.paths ?? []) {
+        const hash = hashes.get(path);
+        // A file without its hash cannot be reused: its text would be unknown.
+        if (hash === undefined) continue next;
+        files.push([path, hash]);
+      }
+      const by: Made[string]['defs'][number] = { id: d.id, index: d.index, enabled: d.enabled, files };
+      if (part?.share !== undefined) by.share = part.share;
+      if (part?.problems) by.problems = part.problems;
+      entry.defs.push(by);
+    }
+    yield [key, entry];
+  }
 }
 
 /** Prints every stale, missing, orphaned or conflicting file with a diff; returns how many. */

@@ -13,7 +13,7 @@
  * file that is not exactly as left (edited, removed) sends the compile down the full path.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeptDiagnostic } from '../compiler/compile.ts';
 import type { TargetProblem } from '../targets/target.ts';
@@ -155,16 +155,35 @@ export function lastMade(dir: string, setup: string, env: Io['env']): Made | und
   }
 }
 
-/** Remembers what each definition file made (written before the state: see remember). */
-export function rememberMade(dir: string, setup: string, made: Made, env: Io['env']): void {
+/**
+ * Remembers what each definition file made (written before the state: see remember). Written
+ * a few hundred entries at a time: for a fleet, one JSON string of it all would be tens of MB.
+ */
+export function rememberMade(dir: string, setup: string, made: Iterable<[string, Made[string]]>, env: Io['env']): void {
   if (!BUILD) return;
+  let fd: number | undefined;
   try {
     const file = madeFile(dir, env);
     mkdirSync(join(file, '..'), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ build: BUILD, setup, made } satisfies MadeState));
+    fd = openSync(tmp, 'w');
+    writeSync(fd, `{"build":${JSON.stringify(BUILD)},"setup":${JSON.stringify(setup)},"made":{`);
+    let chunk: string[] = [];
+    let first = true;
+    for (const [key, entry] of made) {
+      chunk.push(`${first ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(entry)}`);
+      first = false;
+      if (chunk.length === 500) {
+        writeSync(fd, chunk.join(''));
+        chunk = [];
+      }
+    }
+    writeSync(fd, `${chunk.join('')}}}`);
+    closeSync(fd);
+    fd = undefined;
     renameSync(tmp, file);
   } catch {
     // Only speed is lost.
+    if (fd !== undefined) closeSync(fd);
   }
 }

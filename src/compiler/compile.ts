@@ -117,14 +117,15 @@ export interface ReusedFile {
   diagnostics: KeptDiagnostic[];
 }
 
-/** A definition a later compile may reuse (the caller adds the files' hashes). */
+/** A definition a later compile may reuse, for one target (the caller adds the files' hashes). */
 export interface ReusableDefinition {
   id: string;
   /** Its file's key: the file's `name`, else its path (or the key it was reused under). */
   key: string;
   index: number;
   enabled: boolean;
-  parts: Partial<Record<TargetName, { paths: string[]; share?: unknown; problems?: TargetProblem[] }>>;
+  /** What it made for the target (none: the target is not among its targets, or it is disabled). */
+  part?: { paths: string[]; share?: unknown; problems?: TargetProblem[] };
 }
 
 export interface Reusable {
@@ -139,8 +140,8 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
   /** The definitions compiled (not those reused). */
   definitions: ActivityIR[];
-  /** What a later compile may reuse: nothing after an error (worked out when asked). */
-  reusable: () => Reusable;
+  /** What a later compile may reuse, for one target: nothing after an error (worked out when asked). */
+  reusable: (target: TargetName) => Reusable;
   /**
    * Why the reused definitions could not be honoured (a changed file now shares an id or a
    * generated file with an unchanged one, whose position only a full compile has): the caller
@@ -295,9 +296,10 @@ export function emit(
 
   // Reusable next time: everything, after a compile without errors (a file with an error is
   // compiled again until it has none; warnings and notes are kept and given again).
-  const reusable = (): Reusable => {
+  const reusable = (target: TargetName): Reusable => {
     const out: Reusable = { definitions: [], files: new Map() };
-    if (hasErrors(diagnostics)) return out;
+    const k = targets.findIndex((t) => t.name === target);
+    if (hasErrors(diagnostics) || k < 0) return out;
     const keys = new Map<string, string>();
     for (const d of loaded.definitions) keys.set(d.document.file.path, keyOf(d.document.file as SourceFile & { name?: string }));
     for (const f of reused.files) keys.set(f.path, keyOf(f));
@@ -310,25 +312,20 @@ export function emit(
       if (list) list.push(kept);
       else out.files.set(key, [kept]);
     }
-    const partsById = new Map<string, ReusableDefinition['parts']>();
-    entries.forEach((e, i) => {
-      const parts: ReusableDefinition['parts'] = {};
-      targets.forEach((t, k) => {
-        const part = partsOf[k]![i];
-        if (!part) return;
-        const paths = part.artefacts.map((a) => a.path);
-        const kept: { paths: string[]; share?: unknown; problems?: TargetProblem[] } = { paths };
-        if (part.share !== undefined) kept.share = part.share;
-        if (part.problems.length > 0) kept.problems = part.problems;
-        parts[t.name] = kept;
-      });
-      partsById.set(e.id, parts);
-    });
-    for (const d of loaded.definitions) {
-      const file = d.document.file as SourceFile & { name?: string };
-      out.definitions.push({ id: d.ir.id, key: keyOf(file), index: d.document.index, enabled: d.enabled, parts: partsById.get(d.ir.id) ?? {} });
-    }
-    for (const r of reuse) out.definitions.push({ id: r.id, key: r.key, index: r.index, enabled: r.enabled, parts: partsById.get(r.id) ?? {} });
+    const partOf = new Map<string, TargetPart | undefined>();
+    entries.forEach((e, i) => partOf.set(e.id, partsOf[k]![i]));
+    const add = (id: string, key: string, index: number, enabled: boolean) => {
+      const part = partOf.get(id);
+      const d: ReusableDefinition = { id, key, index, enabled };
+      if (part) {
+        d.part = { paths: part.artefacts.map((a) => a.path) };
+        if (part.share !== undefined) d.part.share = part.share;
+        if (part.problems.length > 0) d.part.problems = part.problems;
+      }
+      out.definitions.push(d);
+    };
+    for (const d of loaded.definitions) add(d.ir.id, keyOf(d.document.file as SourceFile & { name?: string }), d.document.index, d.enabled);
+    for (const r of reuse) add(r.id, r.key, r.index, r.enabled);
     out.definitions.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return out;
   };
