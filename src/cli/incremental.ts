@@ -135,11 +135,20 @@ export interface MadeBy {
 /** Per definition file (by name): its stamp then, what each of its definitions made, and what loading it reported. */
 export type Made = Record<string, { stamp: string; defs: MadeBy[]; diagnostics?: KeptDiagnostic[] }>;
 
+/**
+ * On disk, per file: [stamp, diagnostics or 0, definitions], each definition
+ * [id, index, enabled (1/0), [path, hash, path, hash …], share or 0, [problem indexes] or 0],
+ * problems kept once in `problems` (a fleet gets the same few warnings many times). Arrays,
+ * written piece by piece: much quicker than JSON.stringify of the objects, at fleet scale.
+ */
+type MadeOnDisk = [stamp: string, diagnostics: KeptDiagnostic[] | 0, defs: [string, number, 0 | 1, string[], unknown, number[] | 0][]];
+
 interface MadeState {
   build: string;
   /** The target and its options: a definition is reused only under the same ones. */
   setup: string;
-  made: Made;
+  made: Record<string, MadeOnDisk>;
+  problems: Omit<TargetProblem, 'id'>[];
 }
 
 const madeFile = (dir: string, env: Io['env']) => cacheFile(dir, env).replace(/\.json$/, '.made.json');
@@ -149,15 +158,42 @@ export function lastMade(dir: string, setup: string, env: Io['env']): Made | und
   if (!BUILD) return undefined;
   try {
     const m = JSON.parse(readFileSync(madeFile(dir, env), 'utf8')) as MadeState;
-    return m.build === BUILD && m.setup === setup && typeof m.made === 'object' && m.made !== null ? m.made : undefined;
+    if (m.build !== BUILD || m.setup !== setup || typeof m.made !== 'object' || m.made === null || !Array.isArray(m.problems)) return undefined;
+    const made: Made = {};
+    for (const key in m.made) {
+      const [stamp, diagnostics, defs] = m.made[key]!;
+      const entry: Made[string] = {
+        stamp,
+        defs: defs.map(([id, index, enabled, flat, share, problems]) => {
+          const files: [string, string][] = [];
+          for (let i = 0; i < flat.length; i += 2) files.push([flat[i]!, flat[i + 1]!]);
+          const by: MadeBy = { id, index, enabled: enabled === 1, files };
+          if (share !== 0) by.share = share;
+          if (problems !== 0) {
+            by.problems = problems.map((i) => {
+              const p = m.problems[i];
+              if (!p) throw new Error('a problem that is not in the table');
+              return { id, ...p };
+            });
+          }
+          return by;
+        }),
+      };
+      if (diagnostics !== 0) entry.diagnostics = diagnostics;
+      made[key] = entry;
+    }
+    return made;
   } catch {
     return undefined;
   }
 }
 
+/** Characters a JSON string holds as they are (a path of only these needs no JSON.stringify). */
+const PLAIN = /^[\w.@:+/-]*$/;
+
 /**
  * Remembers what each definition file made (written before the state: see remember). Written
- * a few hundred entries at a time: for a fleet, one JSON string of it all would be tens of MB.
+ * a few hundred files at a time: for a fleet, one JSON string of it all would be tens of MB.
  */
 export function rememberMade(dir: string, setup: string, made: Iterable<[string, Made[string]]>, env: Io['env']): void {
   if (!BUILD) return;
@@ -168,17 +204,36 @@ export function rememberMade(dir: string, setup: string, made: Iterable<[string,
     const tmp = `${file}.${process.pid}.tmp`;
     fd = openSync(tmp, 'w');
     writeSync(fd, `{"build":${JSON.stringify(BUILD)},"setup":${JSON.stringify(setup)},"made":{`);
-    let chunk: string[] = [];
-    let first = true;
+    const q = JSON.stringify;
+    const table: string[] = [];
+    const indexOf = new Map<string, number>();
+    const intern = ({ id: _, ...problem }: TargetProblem) => {
+      const json = q(problem);
+      let i = indexOf.get(json);
+      if (i === undefined) {
+        i = table.push(json) - 1;
+        indexOf.set(json, i);
+      }
+      return i;
+    };
+    let chunk = '';
+    let n = 0;
     for (const [key, entry] of made) {
-      chunk.push(`${first ? '' : ','}${JSON.stringify(key)}:${JSON.stringify(entry)}`);
-      first = false;
-      if (chunk.length === 500) {
-        writeSync(fd, chunk.join(''));
-        chunk = [];
+      let defs = '';
+      for (const d of entry.defs) {
+        let files = '';
+        // Hashes are hex and ids plain (ID_PATTERN); a path needs quoting only past the plain characters.
+        for (const [path, hash] of d.files) files += `${files ? ',' : ''}${PLAIN.test(path) ? `"${path}"` : q(path)},"${hash}"`;
+        const problems = d.problems ? `[${d.problems.map(intern).join(',')}]` : '0';
+        defs += `${defs ? ',' : ''}["${d.id}",${d.index},${d.enabled ? 1 : 0},[${files}],${d.share === undefined ? '0' : q(d.share)},${problems}]`;
+      }
+      chunk += `${n++ > 0 ? ',' : ''}${q(key)}:[${q(entry.stamp)},${entry.diagnostics ? q(entry.diagnostics) : '0'},[${defs}]]`;
+      if (chunk.length > 1 << 18) {
+        writeSync(fd, chunk);
+        chunk = '';
       }
     }
-    writeSync(fd, `${chunk.join('')}}}`);
+    writeSync(fd, `${chunk}},"problems":[${table.join(',')}]}`);
     closeSync(fd);
     fd = undefined;
     renameSync(tmp, file);

@@ -129,7 +129,7 @@ export interface ReusableDefinition {
 }
 
 export interface Reusable {
-  /** In id order. */
+  /** Those compiled (in path order), then those reused: the same order for every target. */
   definitions: ReusableDefinition[];
   /** Per file key: the diagnostics loading it gave (none for most). */
   files: Map<string, KeptDiagnostic[]>;
@@ -326,7 +326,6 @@ export function emit(
     };
     for (const d of loaded.definitions) add(d.ir.id, keyOf(d.document.file as SourceFile & { name?: string }), d.document.index, d.enabled);
     for (const r of reuse) add(r.id, r.key, r.index, r.enabled);
-    out.definitions.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return out;
   };
 
