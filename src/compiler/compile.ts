@@ -4,7 +4,9 @@
  *   load (YAML + positions) → validate (zod) → lower (IR) → targets (artefacts)
  *
  * Every problem in every file is reported; when there is any error, no artefact is returned,
- * so a caller cannot write half a result.
+ * so a caller cannot write half a result. A caller may hand back what definitions made in an
+ * earlier compile (`reuse`, for files it vouches are unchanged): they are not compiled again,
+ * and the result is the same as if they had been (or `fallback` says why it cannot be).
  */
 import { type Artefact, ContentNotKept, joinParts, type Target, type TargetOptions, type TargetPart, type TargetProblem } from '../targets/target.ts';
 import { compareDiagnostics, type Diagnostic, hasErrors, type Range } from './diagnostics.ts';
