@@ -7,10 +7,12 @@
  * Anything else (a changed definition, option or acore build, an edited, missing or touched
  * file, a dev run of the TypeScript sources) takes the full path. `--check` never uses it.
  *
- * Beside it, what each definition file made (by its stamp): the files with their hash, and its
- * share of the shared files. When only some definitions changed, the others are reused as they
- * were, without reading them (compile's `reuse`); their files' texts are not kept, so a reused
- * file that is not exactly as left (edited, removed) sends the compile down the full path.
+ * Beside it, what each definition file made (by its stamp): the files with their hash, its
+ * share of the shared files, and its warnings. When only some definitions changed, the others
+ * are reused as they were, without compiling them (compile's `reuse`; a file with warnings is
+ * read again to place them, the others are not read at all); their files' texts are not kept,
+ * so a reused file that is not exactly as left (edited, removed) sends the compile down the
+ * full path.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
