@@ -94,6 +94,16 @@ function snapshot(dir: string): Record<string, FileState> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Two definitions compiled into out/, and a unit of the operator's own (`name`) put beside them. */
+async function compiledBesideOwnUnit(name: string): Promise<{ root: string; out: string }> {
+  const root = project({ 'a.yaml': def('demo.alpha'), 'b.yaml': def('demo.beta') });
+  const out = join(root, 'out');
+  expect((await compile(root)).code).toBe(0);
+  writeFileSync(join(out, name), '[Service]\nType=oneshot\nExecStart=/bin/true\n');
+  return { root, out };
+}
+
+
 const noTempFiles = (dir: string) => expect(listFiles(dir).filter((f) => f.includes('acore-tmp'))).toEqual([]);
 
 const readManifest = (out: string) => JSON.parse(readFileSync(join(out, MANIFEST), 'utf8')) as { generator: string; target: string; files: Record<string, string> };
@@ -375,11 +385,8 @@ describe('orphans', () => {
   });
 
   it('removing the last definition for systemd removes the shared trigger template too', async () => {
-    const root = project({ 'a.yaml': def('demo.alpha'), 'b.yaml': def('demo.beta') });
-    const out = join(root, 'out');
-    expect((await compile(root)).code).toBe(0);
     // A hand-written template of the operator's own in the same directory stays.
-    writeFileSync(join(out, 'mine@.service'), '[Service]\nType=oneshot\nExecStart=/bin/true\n');
+    const { root, out } = await compiledBesideOwnUnit('mine@.service');
     // The last one is disabled (deleting it too: next test).
     rmSync(join(root, 'definitions', 'b.yaml'));
     writeDef(root, 'a.yaml', `${def('demo.alpha')}enabled: false\n`);
@@ -395,10 +402,7 @@ describe('orphans', () => {
 
 describe('no definitions left', () => {
   it('deleting every definition and compiling removes every file acore generated, nothing else', async () => {
-    const root = project({ 'a.yaml': def('demo.alpha'), 'b.yaml': def('demo.beta') });
-    const out = join(root, 'out');
-    expect((await compile(root)).code).toBe(0);
-    writeFileSync(join(out, 'mine.service'), '[Service]\nType=oneshot\nExecStart=/bin/true\n');
+    const { root, out } = await compiledBesideOwnUnit('mine.service');
     rmSync(join(root, 'definitions', 'a.yaml'));
     rmSync(join(root, 'definitions', 'b.yaml'));
     const r = await compile(root);

@@ -12,7 +12,7 @@ import { type CompileOptions, loadTarget, printDiagnostics, targetOptions } from
 import { EXIT, type Io } from './main.ts';
 import { type Applied, applyPlans, MANIFEST, OutputError, type Plan, planOutput } from './output.ts';
 import { summary } from './report.ts';
-import { type ReadResult, readDefinitions, stampDefinitions } from './sources.ts';
+import { type Listing, listDefinitions, type ReadResult, readDefinitions, stampDefinitions } from './sources.ts';
 import { BUILD, inputsHash, lastLeft, lastMade, type Made, remember, rememberMade, unchangedSince } from './incremental.ts';
 import { measureWith, type Timings, timingsFrom } from './timings.ts';
 
@@ -185,8 +185,10 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
   const fast = !opts.check && !opts.force && BUILD !== undefined;
   let stamps: { name: string; stamp: string }[] = [];
   let reuse: Reuse | undefined;
+  // The definitions directory is walked once: stamped, and then the same files read.
+  let listing: Listing | undefined;
   if (fast && opts.targets.every((t) => existsSync(join(dirOf(t), MANIFEST)))) {
-    const st = time('read', () => stampDefinitions(opts.definitions, io.cwd));
+    const st = time('read', () => stampDefinitions((listing = listDefinitions(opts.definitions, io.cwd))));
     if (!hasErrors(st.diagnostics) && st.files.length > 0) {
       if (opts.targets.every((t) => unchangedSince(dirOf(t), inputs(t, st.files), io.env))) {
         for (const t of opts.targets) {
@@ -203,7 +205,7 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
   let p: Prepared | number | typeof FALLBACK = FALLBACK;
   if (reuse && reuse.definitions.length > 0) {
     const r = reuse;
-    read = time('read', () => readDefinitions(opts.definitions, io.cwd, r.unread));
+    read = time('read', () => readDefinitions(opts.definitions, io.cwd, r.unread, listing));
     p = await prepareWith(opts, dirOf, io, timings, read, r);
     timings?.count('reused', p === FALLBACK ? 0 : reuse.definitions.length);
   }
@@ -211,7 +213,7 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
     reuse = undefined;
     // A miss stats every definition once more than a plain compile would: the price of a hit
     // that reads none.
-    if (fast) read = time('read', () => readDefinitions(opts.definitions, io.cwd));
+    if (fast) read = time('read', () => readDefinitions(opts.definitions, io.cwd, undefined, listing));
     p = await prepare(opts, dirOf, io, timings, read);
   }
   if (typeof p === 'number') return p;

@@ -96,64 +96,22 @@ function walkDefinitions(dir: string, cwd: string, w: Walk): void {
  * @param cwd for display paths relative to the working directory
  * @param skip names of files not to read (the caller reuses what they made)
  */
-export function readDefinitions(dir: string, cwd: string, skip?: ReadonlySet<string>): ReadResult {
-  const diagnostics: Diagnostic[] = [];
+export function readDefinitions(dir: string, cwd: string, skip?: ReadonlySet<string>, listing: Listing = listDefinitions(dir, cwd)): ReadResult {
+  const diagnostics: Diagnostic[] = [...listing.diagnostics];
   const files: ReadResult['files'] = [];
   let skipped = 0;
   // One buffer for every file: a definition larger than MAX_DEFINITION_BYTES is refused, so
   // reading one byte more than that tells whether it is.
   const buffer = Buffer.allocUnsafe(MAX_DEFINITION_BYTES + 1);
-  walkDefinitions(dir, cwd, {
-    diagnostics,
-    file(abs, path, name) {
-      // A file the caller has already (reused from the last compile): not even opened.
-      if (skip?.has(name)) {
-        skipped++;
-        return;
-      }
-      let size = 0;
-      let stamp: string;
-      try {
-        const fd = openSync(abs, 'r');
-        try {
-          // Taken before reading: a change made while reading shows as a different stamp next time.
-          const st = fstatSync(fd);
-          stamp = stampOf(st);
-          // As many bytes as fstat says (one read, no second one to see the end), or up to the
-          // limit + 1 when it says 0 (/proc-like files) or too many.
-          const expected = st.size > 0 ? Math.min(st.size, buffer.length) : buffer.length;
-          for (let n; size < expected && (n = readSync(fd, buffer, size, buffer.length - size, null)) > 0; ) size += n;
-          if (size > MAX_DEFINITION_BYTES) size = Math.max(size, st.size);
-        } finally {
-          closeSync(fd);
-        }
-      } catch (e) {
-        diagnostics.push({ code: 'io-read', severity: 'error', message: `cannot read: ${(e as Error).message}`, file: path });
-        return;
-      }
-      if (size > MAX_DEFINITION_BYTES) {
-        diagnostics.push({ code: 'io-read', severity: 'error', message: `file is ${size} bytes; definitions are limited to ${MAX_DEFINITION_BYTES} bytes`, file: path });
-        return;
-      }
-      const bytes = buffer.subarray(0, size);
-      // Strict UTF-8 (isUtf8 refuses what a fatal TextDecoder refuses: overlong forms,
-      // surrogates, truncated sequences), decoded without a byte order mark.
-      if (!isUtf8(bytes)) {
-        const at = firstInvalidUtf8(bytes);
-        diagnostics.push({
-          code: 'io-encoding',
-          severity: 'error',
-          message: `not valid UTF-8 (first bad byte 0x${(bytes[at.offset] ?? 0).toString(16).padStart(2, '0')} at byte ${at.offset})`,
-          file: path,
-          range: { start: { line: at.line, col: at.col }, end: { line: at.line, col: at.col + 1 } },
-        });
-        return;
-      }
-      const decoded = bytes.toString('utf8');
-      const text = decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
-      files.push({ path, name, text, stamp });
-    },
-  });
+  for (const [abs, path, name] of listing.files) {
+    // A file the caller has already (reused from the last compile): not even opened.
+    if (skip?.has(name)) {
+      skipped++;
+      continue;
+    }
+    const file = readOne(abs, path, name, buffer, diagnostics);
+    if (file) files.push(file);
+  }
   if (files.length === 0 && skipped === 0 && diagnostics.length === 0) {
     // Declarative: no definitions means no jobs (a compile removes what acore generated before).
     // A directory that does not exist is still an error (a mistyped path).
@@ -167,20 +125,75 @@ export function readDefinitions(dir: string, cwd: string, skip?: ReadonlySet<str
   return { files, diagnostics };
 }
 
+/** One definition file, read whole into `buffer` and decoded; problems go to `diagnostics`. */
+function readOne(abs: string, path: string, name: string, buffer: Buffer, diagnostics: Diagnostic[]): ReadResult['files'][number] | undefined {
+  let size = 0;
+  let stamp: string;
+  try {
+    const fd = openSync(abs, 'r');
+    try {
+      // Taken before reading: a change made while reading shows as a different stamp next time.
+      const st = fstatSync(fd);
+      stamp = stampOf(st);
+      // As many bytes as fstat says (one read, no second one to see the end), or up to the
+      // limit + 1 when it says 0 (/proc-like files) or too many.
+      const expected = st.size > 0 ? Math.min(st.size, buffer.length) : buffer.length;
+      for (let n; size < expected && (n = readSync(fd, buffer, size, buffer.length - size, null)) > 0; ) size += n;
+      if (size > MAX_DEFINITION_BYTES) size = Math.max(size, st.size);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    diagnostics.push({ code: 'io-read', severity: 'error', message: `cannot read: ${(e as Error).message}`, file: path });
+    return undefined;
+  }
+  if (size > MAX_DEFINITION_BYTES) {
+    diagnostics.push({ code: 'io-read', severity: 'error', message: `file is ${size} bytes; definitions are limited to ${MAX_DEFINITION_BYTES} bytes`, file: path });
+    return undefined;
+  }
+  const bytes = buffer.subarray(0, size);
+  // Strict UTF-8 (isUtf8 refuses what a fatal TextDecoder refuses: overlong forms,
+  // surrogates, truncated sequences), decoded without a byte order mark.
+  if (!isUtf8(bytes)) {
+    const at = firstInvalidUtf8(bytes);
+    diagnostics.push({
+      code: 'io-encoding',
+      severity: 'error',
+      message: `not valid UTF-8 (first bad byte 0x${(bytes[at.offset] ?? 0).toString(16).padStart(2, '0')} at byte ${at.offset})`,
+      file: path,
+      range: { start: { line: at.line, col: at.col }, end: { line: at.line, col: at.col + 1 } },
+    });
+    return undefined;
+  }
+  const decoded = bytes.toString('utf8');
+  const text = decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded;
+  return { path, name, text, stamp };
+}
+
+/** The definition files below a directory (walked once: stamped, then the same list read), and the walk's problems. */
+export interface Listing {
+  /** Absolute path, display path, stable name; in path order. */
+  files: [abs: string, path: string, name: string][];
+  diagnostics: Diagnostic[];
+}
+
+export function listDefinitions(dir: string, cwd: string): Listing {
+  const listing: Listing = { files: [], diagnostics: [] };
+  walkDefinitions(dir, cwd, { diagnostics: listing.diagnostics, file: (abs, path, name) => listing.files.push([abs, path, name]) });
+  return listing;
+}
+
 /** The definition files' names and stamps, without reading them: what the no-change fast path compares. */
-export function stampDefinitions(dir: string, cwd: string): { files: { name: string; stamp: string }[]; diagnostics: Diagnostic[] } {
-  const diagnostics: Diagnostic[] = [];
+export function stampDefinitions(listing: Listing): { files: { name: string; stamp: string }[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [...listing.diagnostics];
   const files: { name: string; stamp: string }[] = [];
-  walkDefinitions(dir, cwd, {
-    diagnostics,
-    file(abs, path, name) {
-      try {
-        files.push({ name, stamp: stampOf(statSync(abs)) });
-      } catch (e) {
-        diagnostics.push({ code: 'io-read', severity: 'error', message: `cannot read: ${(e as Error).message}`, file: path });
-      }
-    },
-  });
+  for (const [abs, path, name] of listing.files) {
+    try {
+      files.push({ name, stamp: stampOf(statSync(abs)) });
+    } catch (e) {
+      diagnostics.push({ code: 'io-read', severity: 'error', message: `cannot read: ${(e as Error).message}`, file: path });
+    }
+  }
   return { files, diagnostics };
 }
 

@@ -25,6 +25,8 @@ import crondTemplate from '../../../templates/crontab/crond.hbs';
 import jobTemplate from '../../../templates/crontab/job.sh.hbs';
 
 let templates: { block: Template; crond: Template; job: Template } | undefined;
+/** Made ready on first use: a command that never emits crontab files never builds them. */
+const ready = () => (templates ??= { block: template(blockTemplate), crond: template(crondTemplate), job: template(jobTemplate) });
 
 /** Skips and warnings go to syslog (cron would mail anything on stdout/stderr); failures to stderr, which cron mails. */
 function cronFlavor(name: string): Flavor {
@@ -48,7 +50,6 @@ export const crontabTarget: Target = {
   name: 'crontab',
   part(ir, options) {
     if (!ir.targets.crontab) return undefined;
-    templates ??= { block: template(blockTemplate), crond: template(crondTemplate), job: template(jobTemplate) };
     const form = options.crontab?.form ?? 'user';
     const scriptDir = options.crontab?.scriptDir ?? DEFAULT_SCRIPT_DIR[form];
     const problems = capabilityProblems('crontab', ir);
@@ -62,7 +63,7 @@ export const crontabTarget: Target = {
     const crond: Artefact = {
       target: 'crontab',
       path: `cron.d/${crondName(ir.id)}`,
-      content: templates.crond({
+      content: ready().crond({
         header: generatedHeader(ir, 'crontab'),
         script: commentSafe(job.scriptPath),
         user,
@@ -75,10 +76,9 @@ export const crontabTarget: Target = {
   join(shares, options) {
     const form = options.crontab?.form ?? 'user';
     if (form !== 'user' || shares.length === 0) return [];
-    templates ??= { block: template(blockTemplate), crond: template(crondTemplate), job: template(jobTemplate) };
     const scriptDir = options.crontab?.scriptDir ?? DEFAULT_SCRIPT_DIR[form];
     const jobs = shares as BlockLine[];
-    return [{ target: 'crontab', path: 'crontab', content: templates.block({ jobs, scriptDir: commentSafe(scriptDir) }), ids: jobs.map((l) => l.id) }];
+    return [{ target: 'crontab', path: 'crontab', content: ready().block({ jobs, scriptDir: commentSafe(scriptDir) }), ids: jobs.map((l) => l.id) }];
   },
   emit(definitions, options) {
     return emitAll(this, definitions, options);
@@ -104,7 +104,7 @@ function cronEscape(command: string): string {
 }
 
 function emitJob(ir: ActivityIR, trigger: CronTriggerIR, scriptDir: string, options: TargetOptions) {
-  const tpl = templates!;
+  const tpl = ready();
   const s = trigger.schedule;
   const extensions = s.daysOfMonth.some((i) => i.kind !== 'day') || s.daysOfWeek.some((i) => i.kind !== 'weekday');
   // A star-started day field cron cannot write as `*` or `*`/n would lose crontab(5)'s day rule.

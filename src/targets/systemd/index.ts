@@ -29,6 +29,8 @@ import timerTemplate from '../../../templates/systemd/timer.hbs';
 import triggerTemplate from '../../../templates/systemd/acore-trigger@.service.hbs';
 
 let templates: { timer: Template; service: Template; trigger: Template } | undefined;
+/** Made ready on first use: a command that never emits systemd units never builds them. */
+const ready = () => (templates ??= { timer: template(timerTemplate), service: template(serviceTemplate), trigger: template(triggerTemplate) });
 
 /** The one trigger unit, a template; each timer starts its instance `acore-trigger@<name>.service`. */
 export const TRIGGER_TEMPLATE = 'acore-trigger@.service';
@@ -50,7 +52,6 @@ export const systemdTarget: Target = {
   part(ir, options) {
     const settings = ir.targets.systemd;
     if (!settings) return undefined;
-    templates ??= { timer: template(timerTemplate), service: template(serviceTemplate), trigger: template(triggerTemplate) };
     const problems = capabilityProblems('systemd', ir);
     let artefacts: Artefact[] = [];
     // The share: this definition's id, on the shared trigger template.
@@ -76,13 +77,12 @@ export const systemdTarget: Target = {
   },
   join(shares, options) {
     if (shares.length === 0) return [];
-    templates ??= { timer: template(timerTemplate), service: template(serviceTemplate), trigger: template(triggerTemplate) };
     const systemctl = options.scope === 'user' ? 'systemctl --user' : 'systemctl';
     return [
       {
         target: 'systemd',
         path: TRIGGER_TEMPLATE,
-        content: templates.trigger({ header: TRIGGER_HEADER, startCommand: `${systemctl} start --no-block %i.service` }),
+        content: ready().trigger({ header: TRIGGER_HEADER, startCommand: `${systemctl} start --no-block %i.service` }),
         ids: (shares as string[]).slice().sort(),
       },
     ];
@@ -118,7 +118,7 @@ function emitOne(ir: ActivityIR, options: TargetOptions): { artefacts: Artefact[
   const name = unitBaseName(ir);
   const jobUnit = `${name}.service`;
   const triggerUnit = triggerInstance(name);
-  const tpl = templates!;
+  const tpl = ready();
   const tools = requiredTools(ir);
   const header = generatedHeader(ir, 'systemd', [`Needs on the host: /bin/sh, coreutils, ${tools.join(', ')}.`]);
   // %t is the runtime directory: /run for system units, $XDG_RUNTIME_DIR for user units.
