@@ -13,7 +13,7 @@ import { EXIT, type Io } from './main.ts';
 import { type Applied, applyPlans, MANIFEST, OutputError, type Plan, planOutput } from './output.ts';
 import { summary } from './report.ts';
 import { type Listing, listDefinitions, type ReadResult, readDefinitions, stampDefinitions } from './sources.ts';
-import { BUILD, inputsHash, lastLeft, lastMade, type Made, remember, rememberMade, unchangedSince } from './incremental.ts';
+import { BUILD, inputsHash, lastLeft, lastMade, type Made, remember as rememberState, rememberMade, unchangedSince } from './incremental.ts';
 import { measureWith, type Timings, timingsFrom } from './timings.ts';
 
 export type { CompileOptions } from './compile-shared.ts';
@@ -54,7 +54,7 @@ async function compileSources(opts: CompileOptions, io: Io, timings?: Timings, p
 }
 
 /** Read, compile and plan every target: everything before the first write. A number is an exit code. */
-export async function prepare(opts: CompileOptions, outDir: (t: TargetName) => string, io: Io, timings?: Timings, preread?: ReadResult): Promise<Prepared | number> {
+async function prepare(opts: CompileOptions, outDir: (t: TargetName) => string, io: Io, timings?: Timings, preread?: ReadResult): Promise<Prepared | number> {
   const p = await prepareWith(opts, outDir, io, timings, preread);
   if (p === FALLBACK) throw new Error('internal: a compile without reuse fell back');
   return p;
@@ -174,10 +174,55 @@ export async function compileCommand(opts: CompileOptions, io: Io): Promise<numb
 async function compileWith(opts: CompileOptions, io: Io, timings: Timings | undefined): Promise<number> {
   const time = measureWith(timings);
   const dirOf = outDirs(opts, io.cwd);
-  // The no-change fast path (src/cli/incremental.ts): same build, options and definition files
-  // (by stamp: size, mtime, ctime, inode), and every output file as the last compile left it →
-  // nothing to read, parse, generate or write. Else, with the same build and options, the files
-  // whose stamp did not change are not read: what they made last time is reused.
+  const inc = await prepareIncremental(opts, dirOf, io, timings, true);
+  if ('unchanged' in inc) {
+    const n = inc.unchanged;
+    for (const t of opts.targets) {
+      const shown = relative(io.cwd, dirOf(t)) || '.';
+      io.stdout(`${t}: ${shown.startsWith('..') ? dirOf(t) : shown} is as the last compile left it, from the same ${n} definition file${n === 1 ? '' : 's'}: nothing to do\n`);
+    }
+    return EXIT.ok;
+  }
+  const p = inc.prepared;
+  if (typeof p === 'number') return p;
+  if (opts.check) {
+    let drift = 0;
+    for (const t of p.plans) drift += await reportDrift(t, io);
+    if (drift > 0) {
+      const again = `acore compile --target ${opts.targets.join(',')}${opts.out ? ` --out ${opts.out}` : ''}`;
+      io.stderr(`acore: ${drift} file${drift === 1 ? '' : 's'} differ from the definitions; run \`${again}\`\n`);
+      return EXIT.failed;
+    }
+    return EXIT.ok;
+  }
+  const applied = time('write', () => write(p, opts, io));
+  if (typeof applied === 'number') return applied;
+  reportApplied(p, applied, io);
+  inc.remember(applied);
+  return EXIT.ok;
+}
+
+export interface Incremental {
+  prepared: Prepared | number;
+  /** After the plans were written: remembers what this compile made and left, for the next one. */
+  remember(applied: Map<TargetName, Applied>): void;
+}
+
+/**
+ * `prepare`, reusing what the last compile into each output directory made where it can
+ * (src/cli/incremental.ts): same build, options and definition files (by stamp: size, mtime,
+ * ctime, inode) → with `shortcut`, and every output file as that compile left it, `unchanged`
+ * (how many definition files; nothing was read, parsed, generated or written); else the files whose stamp did not change are
+ * not read, what they made last time is reused. --check and --force always take the full path.
+ */
+export async function prepareIncremental(
+  opts: CompileOptions,
+  dirOf: (t: TargetName) => string,
+  io: Io,
+  timings: Timings | undefined,
+  shortcut: boolean,
+): Promise<Incremental | { unchanged: number }> {
+  const time = measureWith(timings);
   let read: ReadResult | undefined;
   // (Node.js too: its ICU decides which time zones exist.)
   const setup = (t: TargetName) => [t, JSON.stringify(targetOptions(opts)), process.version];
@@ -190,13 +235,7 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
   if (fast && opts.targets.every((t) => existsSync(join(dirOf(t), MANIFEST)))) {
     const st = time('read', () => stampDefinitions((listing = listDefinitions(opts.definitions, io.cwd))));
     if (!hasErrors(st.diagnostics) && st.files.length > 0) {
-      if (opts.targets.every((t) => unchangedSince(dirOf(t), inputs(t, st.files), io.env))) {
-        for (const t of opts.targets) {
-          const shown = relative(io.cwd, dirOf(t)) || '.';
-          io.stdout(`${t}: ${shown.startsWith('..') ? dirOf(t) : shown} is as the last compile left it, from the same ${st.files.length} definition file${st.files.length === 1 ? '' : 's'}: nothing to do\n`);
-        }
-        return EXIT.ok;
-      }
+      if (shortcut && opts.targets.every((t) => unchangedSince(dirOf(t), inputs(t, st.files), io.env))) return { unchanged: st.files.length };
       // Some definitions changed: what the others made last time is reused, without reading them.
       stamps = st.files;
       reuse = time('read', () => reuseFrom(opts.targets.map((t) => lastMade(dirOf(t), inputsHash(setup(t), []), io.env)), opts.targets, st.files));
@@ -216,33 +255,21 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
     if (fast) read = time('read', () => readDefinitions(opts.definitions, io.cwd, undefined, listing));
     p = await prepare(opts, dirOf, io, timings, read);
   }
-  if (typeof p === 'number') return p;
-  if (opts.check) {
-    let drift = 0;
-    for (const t of p.plans) drift += await reportDrift(t, io);
-    if (drift > 0) {
-      const again = `acore compile --target ${opts.targets.join(',')}${opts.out ? ` --out ${opts.out}` : ''}`;
-      io.stderr(`acore: ${drift} file${drift === 1 ? '' : 's'} differ from the definitions; run \`${again}\`\n`);
-      return EXIT.failed;
-    }
-    return EXIT.ok;
-  }
-  const applied = time('write', () => write(p, opts, io));
-  if (typeof applied === 'number') return applied;
-  reportApplied(p, applied, io);
-  if (read && !p.plans.some((t) => t.plan.conflicts.length > 0)) {
+  const prepared = p;
+  const remember = (applied: Map<TargetName, Applied>) => {
+    if (!read || typeof prepared === 'number' || prepared.plans.some((t) => t.plan.conflicts.length > 0)) return;
     // Every definition file's stamp: as read, or (reused, not read) as stamped.
     const stampOf = new Map(reuse ? stamps.map((f) => [f.name, f.stamp]) : []);
     for (const f of read.files) stampOf.set(f.name, f.stamp);
     const files = [...stampOf].map(([name, stamp]) => ({ name, stamp }));
-    for (const t of p.plans) {
+    for (const t of prepared.plans) {
       const dir = dirOf(t.target);
-      const paths = [...p.result.artefacts.filter((a) => a.target === t.target).map((a) => a.path), MANIFEST];
-      rememberMade(dir, inputsHash(setup(t.target), []), made(p.result.reusable(t.target), t.plan.hashes, stampOf), io.env);
-      remember(dir, inputs(t.target, files), paths, io.env, applied.get(t.target)?.stats);
+      const paths = [...prepared.result.artefacts.filter((a) => a.target === t.target).map((a) => a.path), MANIFEST];
+      rememberMade(dir, inputsHash(setup(t.target), []), made(prepared.result.reusable(t.target), t.plan.hashes, stampOf), io.env);
+      rememberState(dir, inputs(t.target, files), paths, io.env, applied.get(t.target)?.stats);
     }
-  }
-  return EXIT.ok;
+  };
+  return { prepared, remember };
 }
 
 interface Reuse {

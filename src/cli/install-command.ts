@@ -24,7 +24,8 @@ import { BlockError, currentBlock, mergeCrontab } from './crontab-block.ts';
 import { OutputError, planOutput } from './output.ts';
 import type { Io } from './main.ts';
 import { EXIT } from './main.ts';
-import { type CompileOptions, compileAndReport, prepare, reportApplied, type TargetPlan, write } from './compile-command.ts';
+import { type Timings, timingsFrom } from './timings.ts';
+import { type CompileOptions, compileAndReport, prepareIncremental, reportApplied, type TargetPlan, write } from './compile-command.ts';
 
 export interface InstallOptions extends Omit<CompileOptions, 'check' | 'out' | 'targets'> {
   target: 'systemd' | 'crontab';
@@ -48,9 +49,22 @@ function systemctl(scope: 'user' | 'system', args: string[], env: Io['env']): Pr
 
 export async function installCommand(opts: InstallOptions, io: Io): Promise<number> {
   if (opts.target === 'crontab') return installCrontab(opts, io);
+  const timings = timingsFrom(io.env);
+  try {
+    return await installSystemd(opts, io, timings);
+  } finally {
+    timings?.save();
+  }
+}
+
+async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | undefined): Promise<number> {
   const scope = opts.scope;
   const dir = resolve(io.cwd, opts.unitDir ?? unitDirectory(scope, io.env));
-  const p = await prepare({ ...opts, targets: ['systemd'] }, () => dir, io);
+  // Definitions unchanged since the last install (or compile) into this directory are reused,
+  // not compiled again; the timers are still brought in line, so never "nothing to do".
+  const inc = await prepareIncremental({ ...opts, targets: ['systemd'] }, () => dir, io, timings, false);
+  if ('unchanged' in inc) throw new Error('internal: install asked for no shortcut');
+  const p = inc.prepared;
   if (typeof p === 'number') return p;
   const [{ plan, display }] = p.plans as [TargetPlan];
 
@@ -125,6 +139,7 @@ export async function installCommand(opts: InstallOptions, io: Io): Promise<numb
   const applied = write(p, opts, io);
   if (typeof applied === 'number') return applied;
   reportApplied(p, applied, io);
+  inc.remember(applied);
   // Each timer enabled (again: a timer someone disabled is brought back in line), one reload,
   // then new and unchanged timers started (a no-op for a running one) and changed ones restarted
   // so that their new schedule applies at once.

@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 const install = (...args: string[]) =>
-  run('node', [join(ROOT, 'bin', 'acore.js'), 'install', '--definitions', defs, ...args], { ...m.env, HOME: process.env.HOME ?? '/root' });
+  run('node', [join(ROOT, 'bin', 'acore.js'), 'install', '--definitions', defs, ...args], { ...m.env, HOME: process.env.HOME ?? '/root', XDG_CACHE_HOME: join(m.root, 'cache') });
 
 async function state(timer: string) {
   const enabled = (await m.systemctl('is-enabled', timer)).stdout.trim();
@@ -127,7 +127,7 @@ describe('acore install', () => {
   });
 
   it('the design card’s flow works too: compile --out <unit dir> && daemon-reload', async () => {
-    const r = await run('node', [join(ROOT, 'bin', 'acore.js'), 'compile', '--target', 'systemd', '--definitions', defs, '--out', m.unitDir]);
+    const r = await run('node', [join(ROOT, 'bin', 'acore.js'), 'compile', '--target', 'systemd', '--definitions', defs, '--out', m.unitDir], { XDG_CACHE_HOME: join(m.root, 'cache') });
     expect(r.code).toBe(0);
     expect((await m.systemctl('daemon-reload')).code).toBe(0);
     expect((await m.systemctl('start', 'inst.alpha.timer')).code).toBe(0);
@@ -173,8 +173,8 @@ describe('acore install, a fleet: one systemctl command per step, not one per ti
   const name = (i: number) => `fleet.j${String(i).padStart(2, '0')}`;
   const cron = (i: number, hour = 3) => `${i} ${hour} * * *`;
   let fleet: string;
-  const installFleet = () =>
-    run('node', [join(ROOT, 'bin', 'acore.js'), 'install', '--definitions', fleet], { ...m.env, HOME: process.env.HOME ?? '/root' }, 120_000);
+  const installFleet = (env: Record<string, string> = {}) =>
+    run('node', [join(ROOT, 'bin', 'acore.js'), 'install', '--definitions', fleet], { ...m.env, HOME: process.env.HOME ?? '/root', XDG_CACHE_HOME: join(m.root, 'cache'), ...env }, 120_000);
   const ran = (stdout: string) => stdout.split('\n').filter((l) => /^(ran|FAILED): /.test(l));
   const lines = async (verb: string, units: string[]) => (await m.systemctl(verb, ...units)).stdout.trim().split('\n');
   const timers = (ids: number[]) => ids.map((i) => `${name(i)}.timer`);
@@ -202,9 +202,20 @@ describe('acore install, a fleet: one systemctl command per step, not one per ti
     for (const i of [1, 2]) writeFileSync(join(fleet, `${name(i)}.yaml`), definitionYaml({ id: name(i), cron: cron(i, 7), timezone: 'UTC', cmd: 'true' }));
     for (const i of [37, 38, 39]) rmSync(join(fleet, `${name(i)}.yaml`));
     const before = Date.now();
-    const r = await installFleet();
+    const timings = join(m.root, 'fleet-timings.json');
+    const r = await installFleet({ ACORE_TIMINGS: timings });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    // The 35 unchanged definitions were reused, not compiled again, and the unit directory holds
+    // exactly what a full compile of these definitions makes.
+    expect(JSON.parse(readFileSync(timings, 'utf8')).counts).toEqual({ reused: 35 });
+    const full = join(m.root, 'fleet-full');
+    rmSync(full, { recursive: true, force: true });
+    const c = await run('node', [join(ROOT, 'bin', 'acore.js'), 'compile', '--target', 'systemd', '--definitions', fleet, '--out', full], { XDG_CACHE_HOME: join(m.root, 'cache-full') });
+    expect(c.code, c.stderr).toBe(0);
+    const generated = Object.keys(JSON.parse(readFileSync(join(m.unitDir, '.acore-manifest.json'), 'utf8')).files as Record<string, string>);
+    expect(generated.sort()).toEqual(listFiles(full).filter((f) => f !== '.acore-manifest.json'));
+    for (const f of [...generated, '.acore-manifest.json']) expect(readFileSync(join(m.unitDir, f), 'utf8'), f).toBe(readFileSync(join(full, f), 'utf8'));
     expect(ran(r.stdout)).toEqual([
       'ran: systemctl --user stop fleet.j37.timer fleet.j38.timer fleet.j39.timer',
       'ran: systemctl --user disable --no-reload fleet.j37.timer fleet.j38.timer fleet.j39.timer',
