@@ -187,12 +187,19 @@ function expandHome(path: string, env: Io['env']): string {
   return path.replace(/^(\$HOME|~)(?=\/|$)/, env.HOME || '/root');
 }
 
-/** A program run without a shell; `out` is stdout and stderr together, for messages. */
-function run(cmd: string, args: string[], env: Io['env'], input?: string): Promise<{ code: number; out: string; stdout: string }> {
+/**
+ * A program run without a shell; `out` is stdout and stderr together, for messages. The time
+ * limit only guards against a program that hangs: systemctl has its own D-Bus timeouts, and a
+ * manager with a fleet of 20,000 units takes over a minute to reload here.
+ */
+function run(cmd: string, args: string[], env: Io['env'], input?: string, limitMs = 15 * 60_000): Promise<{ code: number; out: string; stdout: string }> {
   return new Promise((done) => {
-    const child = execFile(cmd, args, { env: env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      done({ code, out: `${stdout}${stderr}`.trim(), stdout });
+    // (`enable` prints a line per symlink: a fleet's is megabytes.)
+    const child = execFile(cmd, args, { env: env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: limitMs, maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
+      const e = err as (Error & { code?: unknown; signal?: string | null; killed?: boolean }) | null;
+      const code = e ? (typeof e.code === 'number' ? e.code : 1) : 0;
+      const why = !e || typeof e.code === 'number' ? '' : e.killed && e.signal ? `stopped after ${Math.round(limitMs / 1000)} s` : e.message;
+      done({ code, out: [`${stdout}${stderr}`.trim(), why].filter(Boolean).join('; '), stdout });
     });
     if (input !== undefined) child.stdin?.end(input);
   });
