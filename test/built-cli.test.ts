@@ -4,7 +4,7 @@
  * straight to the file descriptors (src/cli/main.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { acore, listFiles, readTree, ROOT, tempDir } from './helpers.ts';
@@ -135,6 +135,47 @@ describe('no-change fast path (built CLI)', () => {
     expect(force.stdout).not.toMatch(NOTHING);
   });
 });
+
+describe('the cache directory stays as small as the output directories that exist (built CLI)', () => {
+  it('a compile into a new output directory forgets the entries of directories that are gone, and only those', () => {
+    const root = tempDir('acore-prune-');
+    const cache = join(root, '.cache');
+    mkdirSync(join(root, 'definitions'));
+    writeFileSync(join(root, 'definitions', 'a.yaml'), definition('prune.a', 3));
+    const compileInto = (out: string) => {
+      const r = run(['compile', '--target', 'systemd', '--out', out], root, cache);
+      expect(r.code, r.stderr).toBe(0);
+    };
+    const entries = () => readdirSync(join(cache, 'acore')).sort();
+    compileInto('kept');
+    compileInto('gone');
+    const two = entries();
+    // A state and a per-definition record per output directory.
+    expect(two.filter((f) => /^[0-9a-f]{32}\.json$/.test(f))).toHaveLength(2);
+    expect(two.filter((f) => /^[0-9a-f]{32}\.made\.json$/.test(f))).toHaveLength(2);
+    // Files acore did not name are never removed.
+    writeFileSync(join(cache, 'acore', 'notes.txt'), 'mine\n');
+    writeFileSync(join(cache, 'acore', 'other.json'), '{}\n');
+    rmSync(join(root, 'gone'), { recursive: true });
+    // A compile into a directory it has an entry for prunes nothing…
+    writeFileSync(join(root, 'definitions', 'a.yaml'), definition('prune.a', 4));
+    compileInto('kept');
+    expect(entries()).toEqual([...two, 'notes.txt', 'other.json'].sort());
+    // …one into a new directory forgets the gone one's two files.
+    compileInto('new');
+    const now = entries();
+    expect(now.filter((f) => OWN_FILE.test(f))).toHaveLength(4);
+    expect(now).toEqual(expect.arrayContaining(['notes.txt', 'other.json']));
+    const gone = two.filter((f) => !now.includes(f));
+    expect(gone).toHaveLength(2);
+    expect(new Set(gone.map((f) => f.slice(0, 32))).size).toBe(1);
+    // The kept directory's entry still works: an unchanged compile has nothing to do.
+    const again = run(['compile', '--target', 'systemd', '--out', 'kept'], root, cache);
+    expect(again.stdout).toMatch(/nothing to do/);
+  });
+});
+
+const OWN_FILE = /^[0-9a-f]{32}(\.made)?\.json$/;
 
 describe('reusing unchanged definitions (built CLI)', () => {
   // A definition for systemd and crontab, or one GitHub also gets (with GitHub's warning about

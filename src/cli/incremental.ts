@@ -13,9 +13,12 @@
  * read again to place them, the others are not read at all); their files' texts are not kept,
  * so a reused file that is not exactly as left (edited, removed) sends the compile down the
  * full path.
+ *
+ * Two files per output directory (named by a hash of its path); a compile into a new one
+ * prunes those of directories that are gone (prune).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeptDiagnostic } from '../compiler/compile.ts';
 import type { TargetProblem } from '../targets/target.ts';
@@ -27,6 +30,8 @@ declare const __ACORE_BUILD__: string | undefined;
 export const BUILD: string | undefined = typeof __ACORE_BUILD__ === 'string' ? __ACORE_BUILD__ : undefined;
 
 interface State {
+  /** The output directory (first, so that pruning reads only the start of the file). */
+  dir: string;
   build: string;
   inputs: string;
   /** path (relative to the output directory) → [size, mtimeMs] */
@@ -115,11 +120,49 @@ export function remember(dir: string, inputs: string, paths: readonly string[], 
     const file = cacheFile(dir, env);
     states.delete(file);
     mkdirSync(join(file, '..'), { recursive: true });
+    const first = !existsSync(file);
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ build: BUILD, inputs, files } satisfies State));
+    writeFileSync(tmp, JSON.stringify({ dir, build: BUILD, inputs, files } satisfies State));
     renameSync(tmp, file);
+    if (first) prune(join(file, '..'));
   } catch {
     // A read-only cache directory just means the next compile does the full work.
+  }
+}
+
+/** acore's own files in its cache directory: a state and what each definition made. */
+const OWN = /^([0-9a-f]{32})(\.made)?\.json$/;
+
+/**
+ * Forgets output directories that are gone: their two files in the cache directory. Run when a compile into a new output directory adds an entry, so the cache
+ * grows with the directories that exist, not with every directory ever compiled into (a test
+ * suite's temporary ones, say). Only files named as acore names them are removed; a state
+ * without its directory (an older acore's) goes too, which at worst costs one full compile.
+ */
+export function prune(cacheDir: string): void {
+  try {
+    const names = readdirSync(cacheDir);
+    const present = new Set(names);
+    const buffer = Buffer.alloc(8192);
+    for (const name of names) {
+      const m = OWN.exec(name);
+      if (!m || m[2]) continue;
+      const state = join(cacheDir, name);
+      let head = '';
+      const fd = openSync(state, 'r');
+      try {
+        head = buffer.toString('utf8', 0, readSync(fd, buffer, 0, buffer.length, 0));
+      } finally {
+        closeSync(fd);
+      }
+      const dir = /^\{"dir":("(?:[^"\\]|\\.)*")/.exec(head)?.[1];
+      if (dir !== undefined && existsSync(JSON.parse(dir) as string)) continue;
+      if (dir === undefined && head.length === buffer.length) continue; // a path too long to see: kept
+      rmSync(state, { force: true });
+      if (present.has(`${m[1]}.made.json`)) rmSync(join(cacheDir, `${m[1]}.made.json`), { force: true });
+    }
+  } catch {
+    // Pruning is housekeeping: a failure costs only disk space.
   }
 }
 
