@@ -10,8 +10,7 @@
  *   5. start every timer (a no-op for one already running); changed ones are restarted so the
  *      new schedule applies at once.
  *
- * Each step is one systemctl command for all its units (a few for a fleet whose names would
- * not fit one command line), and `enable`/`disable` pass --no-reload: per unit, or with the
+ * Each step is one systemctl command for all its units (one per 1,000 for a bigger fleet), and `enable`/`disable` pass --no-reload: per unit, or with the
  * reload each of them does by default, a fleet's install was quadratic. `--dry-run` prints the
  * same commands and changes nothing.
  */
@@ -162,15 +161,16 @@ function shown(args: readonly string[], units: readonly string[]): string {
 }
 
 /**
- * Units in groups for one command line each, well below the kernel's limit on arguments
- * (ARG_MAX is 2 MiB or more on Linux; a fleet of 10,000 timers is ~400 KB of names).
+ * Units in groups for one command line each: at most 1,000 units (a start of 4,555 timers at
+ * once failed here, the manager busy past systemctl's own timeout, and had to be halved) and
+ * well below the kernel's limit on arguments (ARG_MAX is 2 MiB or more on Linux).
  */
-function chunks(units: readonly string[], maxBytes = 128 * 1024): string[][] {
+function chunks(units: readonly string[], maxUnits = 1000, maxBytes = 128 * 1024): string[][] {
   const out: string[][] = [];
   let current: string[] = [];
   let bytes = 0;
   for (const u of units) {
-    if (current.length > 0 && bytes + u.length + 1 > maxBytes) {
+    if (current.length > 0 && (current.length === maxUnits || bytes + u.length + 1 > maxBytes)) {
       out.push(current);
       current = [];
       bytes = 0;
