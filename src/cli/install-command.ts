@@ -75,8 +75,6 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
   const ctl = scope === 'user' ? 'systemctl --user' : 'systemctl';
   const current = [...added, ...changed, ...kept];
   const fresh = new Set(changed);
-  // The manager reloads once, after the files are written: `enable`/`disable` would each make it
-  // reload too (--no-reload), and a reload costs it seconds for a fleet of thousands of units.
 
   if (opts.dryRun) {
     const files = plan.changes.filter((c) => c.kind !== 'unchanged' && !c.path.startsWith('.'));
@@ -139,8 +137,8 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
   if (typeof applied === 'number') return applied;
   reportApplied(p, applied, io);
   inc.remember(applied);
-  // Each timer enabled (again: a timer someone disabled is brought back in line), one reload,
-  // then new and unchanged timers started (a no-op for a running one) and changed ones restarted
+  // Each timer enabled (again: a timer someone disabled is brought back in line; --no-reload, as
+  // a reload costs the manager seconds for a fleet of thousands of units), one reload, then new and unchanged timers started (a no-op for a running one) and changed ones restarted
   // so that their new schedule applies at once.
   const enabled = await step(['enable', '--no-reload'], current);
   await step(['daemon-reload'], 'none');
