@@ -239,7 +239,8 @@ describe('the generated tests, run by vitest in a project', () => {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'TEST' && k !== 'NODE_OPTIONS'));
 
   function run(cmd: string[], cwd: string) {
-    return spawnSync(process.execPath, cmd, { cwd, encoding: 'utf8', env: { ...env, NO_COLOR: '1' } });
+    // (acore's cache in the project: a test never writes to the developer's own.)
+    return spawnSync(process.execPath, cmd, { cwd, encoding: 'utf8', env: { ...env, NO_COLOR: '1', XDG_CACHE_HOME: join(cwd, '.cache') } });
   }
 
   /** Runs vitest on the project; test name → { status, message }. */
