@@ -106,7 +106,8 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
    * one command per timer is quadratic for a fleet: 100 timers took 28 s one by one, 0.8 s at
    * once). A command that fails is split in halves until the units at fault are found, so each
    * failure is reported for its own unit (a retried unit that is already enabled or running is
-   * left as it is). Returns the units for which the command succeeded.
+   * left as it is). Returns the units for which the command succeeded (for a command without
+   * units, ['ok'] when it succeeded).
    */
   const step = async (args: string[], units: string[] | 'none'): Promise<string[]> => {
     const done: string[] = [];
@@ -125,8 +126,15 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
         await attempt(batch.slice(half));
       }
     };
-    if (units === 'none') await attempt([]);
-    else for (const chunk of chunks(units)) await attempt(chunk);
+    if (units === 'none') {
+      const before = failed;
+      failed = false;
+      await attempt([]);
+      const ok = !failed;
+      failed ||= before;
+      return ok ? ['ok'] : [];
+    }
+    for (const chunk of chunks(units)) await attempt(chunk);
     return done;
   };
 
@@ -138,10 +146,15 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
   reportApplied(p, applied, io);
   inc.remember(applied);
   // Each timer enabled (again: a timer someone disabled is brought back in line; --no-reload, as
-  // a reload costs the manager seconds for a fleet of thousands of units), one reload, then new and unchanged timers started (a no-op for a running one) and changed ones restarted
-  // so that their new schedule applies at once.
+  // a reload costs the manager seconds for a fleet of thousands of units), one reload, then new
+  // and unchanged timers started (a no-op for a running one) and changed ones restarted so that
+  // their new schedule applies at once.
   const enabled = await step(['enable', '--no-reload'], current);
-  await step(['daemon-reload'], 'none');
+  if ((await step(['daemon-reload'], 'none')).length === 0) {
+    // Starting now would start what the manager still has loaded: the old units, or none.
+    io.stderr(`acore: the ${scope} manager did not reload, so no timer was started or restarted; the unit files are in place: run \`${ctl} daemon-reload\` and install again\n`);
+    return EXIT.failed;
+  }
   await step(['start'], enabled.filter((t) => !fresh.has(t)));
   await step(['restart'], enabled.filter((t) => fresh.has(t)));
   if (failed) {

@@ -232,6 +232,28 @@ describe('acore install, a fleet: one systemctl command per step, not one per ti
     expect((await state(`${name(3)}.timer`)).next).toBe(nextFireTimes(cron(3), before, 1, 'UTC')[0]);
   });
 
+  it('a reload that fails: no timer is started or restarted (the manager still has the old units); exit 1', async () => {
+    // A systemctl in front of the real one that fails `daemon-reload` only.
+    const shim = join(m.root, 'shim');
+    mkdirSync(shim, { recursive: true });
+    const real = (await run('sh', ['-c', 'command -v systemctl'])).stdout.trim();
+    writeFileSync(join(shim, 'systemctl'), `#!/bin/sh\nfor a in "$@"; do [ "$a" = daemon-reload ] && { echo 'simulated: reload refused' >&2; exit 1; }; done\nexec ${real} "$@"\n`, { mode: 0o755 });
+    writeFileSync(join(fleet, `${name(3)}.yaml`), definitionYaml({ id: name(3), cron: cron(3, 9), timezone: 'UTC', cmd: 'true' }));
+    const before = Date.now();
+    const r = await installFleet({ PATH: `${shim}:${process.env.PATH}` });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAILED: systemctl --user daemon-reload: simulated: reload refused$/m);
+    expect(r.stderr).toMatch(/the user manager did not reload, so no timer was started or restarted/);
+    expect(ran(r.stdout).filter((l) => / (start|restart) /.test(l))).toEqual([]);
+    expect(r.stdout).toMatch(/updated .*fleet\.j03\.timer/);
+    // The manager still runs the old schedule…
+    expect((await state(`${name(3)}.timer`)).next).toBe(nextFireTimes(cron(3), before, 1, 'UTC')[0]);
+    // …until an install that can reload: the file is unchanged by then, but the timer is restarted.
+    const again = await installFleet();
+    expect(again.code, again.stdout).toBe(0);
+    expect((await state(`${name(3)}.timer`)).next).toBe(nextFireTimes(cron(3, 9), before, 1, 'UTC')[0]);
+  });
+
   it('a timer the manager refuses to start is reported for itself alone; the others start; exit 1', async () => {
     // An operator's drop-in outside acore's files (runtime unit path) makes one timer refuse a manual start.
     const refused = `${name(5)}.timer`;
