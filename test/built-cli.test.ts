@@ -329,6 +329,32 @@ describe('reusing unchanged definitions (built CLI)', () => {
     expect(reusedSomewhere).toBeGreaterThan(40);
   }, 120_000);
 
+  it('records older than the manifest (their write failed) are not used: the hashes would be another compile’s', () => {
+    const root = tempDir('acore-reuse-');
+    const cache = join(root, '.cache');
+    mkdirSync(join(root, 'definitions'));
+    for (let i = 0; i < 3; i++) writeFileSync(join(root, 'definitions', `d${i}.yaml`), def(`reuse.d${i}`, { hour: i }));
+    const compile = (...extra: string[]) => run(['compile', '--target', 'systemd', ...extra], root, cache);
+    expect(compile().code).toBe(0);
+    const records = readdirSync(join(cache, 'acore')).filter((f) => f.endsWith('.made.json'));
+    expect(records).toHaveLength(1);
+    const file = join(cache, 'acore', records[0]!);
+    const user = readFileSync(file, 'utf8');
+    // The same directory compiled for the system manager (other units, other manifest)…
+    expect(compile('--scope', 'system').code).toBe(0);
+    // …and its records lost, as if writing them had failed: the user-scope ones are back.
+    writeFileSync(file, user);
+    writeFileSync(join(root, 'definitions', 'd0.yaml'), def('reuse.d0', { hour: 9 }));
+    const timings = join(root, 'timings.json');
+    const r = spawnSync(process.execPath, [BIN, 'compile', '--target', 'systemd'], { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: root, XDG_CACHE_HOME: cache, ACORE_TIMINGS: timings } });
+    expect(r.status, r.stderr).toBe(0);
+    expect((JSON.parse(readFileSync(timings, 'utf8')) as { counts: { reused?: number } }).counts.reused ?? 0).toBe(0);
+    const fresh = tempDir('acore-reuse-ref-');
+    cpSync(join(root, 'definitions'), join(fresh, 'definitions'), { recursive: true });
+    expect(run(['compile', '--target', 'systemd'], fresh, join(fresh, '.cache')).code).toBe(0);
+    expect(readTree(join(root, 'out'))).toEqual(readTree(join(fresh, 'out')));
+  });
+
   it('a hand edit of a generated file of an unchanged definition is still a conflict', () => {
     const root = tempDir('acore-reuse-');
     const cache = join(root, '.cache');

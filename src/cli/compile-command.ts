@@ -10,10 +10,10 @@ import { hasErrors } from '../compiler/diagnostics.ts';
 import type { TargetName } from '../compiler/ir.ts';
 import { type CompileOptions, loadTarget, printDiagnostics, targetOptions } from './compile-shared.ts';
 import { EXIT, type Io } from './main.ts';
-import { type Applied, applyPlans, MANIFEST, OutputError, type Plan, planOutput } from './output.ts';
+import { type Applied, applyPlans, MANIFEST, type Manifest, OutputError, type Plan, planOutput, readManifestAndHash } from './output.ts';
 import { summary } from './report.ts';
 import { type Listing, listDefinitions, type ReadResult, readDefinitions, stampDefinitions } from './sources.ts';
-import { BUILD, inputsHash, lastLeft, lastMade, type Made, remember as rememberState, rememberMade, unchangedSince } from './incremental.ts';
+import { BUILD, inputsHash, lastLeft, lastMade, type Made, type MadeRecords, remember as rememberState, rememberMade, unchangedSince } from './incremental.ts';
 import { measureWith, type Timings, timingsFrom } from './timings.ts';
 
 export type { CompileOptions } from './compile-shared.ts';
@@ -87,7 +87,8 @@ async function prepareWith(
     const display = shown.startsWith('..') ? dir : shown;
     try {
       const artefacts = result.artefacts.filter((a) => a.target === target);
-      const planOpts = { force: Boolean(opts.force), ...(opts.check || opts.force ? {} : { left: () => lastLeft(dir, io.env) }) };
+      const manifest = reuse?.manifests.get(target);
+      const planOpts = { force: Boolean(opts.force), ...(opts.check || opts.force ? {} : { left: () => lastLeft(dir, io.env) }), ...(manifest ? { manifest } : {}) };
       const plan = measureWith(timings)('plan', () => planOutput(dir, target, artefacts, planOpts));
       plans.push({ target, display, plan });
     } catch (e) {
@@ -238,7 +239,19 @@ export async function prepareIncremental(
       if (shortcut && opts.targets.every((t) => unchangedSince(dirOf(t), inputs(t, st.files), io.env))) return { unchanged: st.files.length };
       // Some definitions changed: what the others made last time is reused, without reading them.
       stamps = st.files;
-      reuse = time('read', () => reuseFrom(opts.targets.map((t) => lastMade(dirOf(t), inputsHash(setup(t), []), io.env)), opts.targets, st.files));
+      reuse = time('read', () => {
+        // The hashes of reused files come from each directory's manifest, used only if it is
+        // the very one the compile that wrote the records left (it holds every file's hash).
+        const manifests = new Map<TargetName, Manifest>();
+        const lasts = opts.targets.map((t) => {
+          const last = lastMade(dirOf(t), inputsHash(setup(t), []), io.env);
+          const m = last && readManifestAndHash(dirOf(t));
+          if (!last || !m || m.hash !== last.manifest) return undefined;
+          manifests.set(t, m.manifest);
+          return last;
+        });
+        return reuseFrom(lasts, manifests, opts.targets, st.files);
+      });
     }
   }
   let p: Prepared | number | typeof FALLBACK = FALLBACK;
@@ -265,7 +278,7 @@ export async function prepareIncremental(
     for (const t of prepared.plans) {
       const dir = dirOf(t.target);
       const paths = [...prepared.result.artefacts.filter((a) => a.target === t.target).map((a) => a.path), MANIFEST];
-      rememberMade(dir, inputsHash(setup(t.target), []), made(prepared.result.reusable(t.target), t.plan.hashes, stampOf), io.env);
+      if (t.plan.manifestHash) rememberMade(dir, inputsHash(setup(t.target), []), t.plan.manifestHash, made(prepared.result.reusable(t.target), stampOf), io.env);
       rememberState(dir, inputs(t.target, files), paths, io.env, applied.get(t.target)?.stats);
     }
   };
@@ -278,52 +291,84 @@ interface Reuse {
   withText: ReusedFile[];
   /** Reused files with nothing to report: not even read. */
   unread: Set<string>;
+  /** Each target directory's manifest, read for the reused files' hashes (the planner needs it too). */
+  manifests: ReadonlyMap<TargetName, Manifest>;
 }
 
 /**
  * The definitions of every file whose stamp is the one the last compile into each target's
- * directory recorded (with the same build and setup): what they made there, to reuse.
+ * directory recorded (with the same build and setup): what they made there, to reuse, their
+ * files' hashes from the directory's manifest (a file not in it: the definition file is
+ * compiled). Records that do not decode are not used at all.
  */
-function reuseFrom(lasts: readonly (Made | undefined)[], targets: readonly TargetName[], stamps: readonly { name: string; stamp: string }[]): Reuse {
-  const reuse: Reuse = { definitions: [], withText: [], unread: new Set() };
-  if (lasts.some((m) => m === undefined)) return reuse;
-  for (const { name, stamp } of stamps) {
-    const entries = lasts.map((m) => m![name]);
-    const first = entries[0];
-    const same = (e: (typeof entries)[number]) =>
-      e !== undefined && e.stamp === stamp && e.defs.length === first!.defs.length && e.defs.every((d, i) => d.id === first!.defs[i]!.id && d.index === first!.defs[i]!.index && d.enabled === first!.defs[i]!.enabled);
-    if (!first || !entries.every(same)) continue;
-    let reports = (first.diagnostics?.length ?? 0) > 0;
-    first.defs.forEach((d, i) => {
-      const parts: ReusedDefinition['parts'] = {};
-      targets.forEach((t, k) => {
-        const by = entries[k]!.defs[i]!;
-        const part: NonNullable<ReusedDefinition['parts'][TargetName]> = { files: by.files };
-        if (by.share !== undefined) part.share = by.share;
-        if (by.problems?.length) {
-          part.problems = by.problems;
-          reports = true;
+function reuseFrom(
+  lasts: readonly (MadeRecords | undefined)[],
+  manifests: ReadonlyMap<TargetName, Manifest>,
+  targets: readonly TargetName[],
+  stamps: readonly { name: string; stamp: string }[],
+): Reuse {
+  const none = (): Reuse => ({ definitions: [], withText: [], unread: new Set(), manifests });
+  if (lasts.some((m) => m === undefined)) return none();
+  const records = lasts as readonly MadeRecords[];
+  const hashes = targets.map((t) => manifests.get(t)!.files);
+  const reuse = none();
+  try {
+    next: for (const { name, stamp } of stamps) {
+      const entries = records.map((m) => m.made[name]);
+      const first = entries[0];
+      if (!first || first[0] !== stamp) continue;
+      const defs = first[2];
+      for (const e of entries) {
+        if (e === undefined || e[0] !== stamp || e[2].length !== defs.length) continue next;
+        for (let i = 0; i < defs.length; i++) if (e[2][i]![0] !== defs[i]![0] || e[2][i]![1] !== defs[i]![1] || e[2][i]![2] !== defs[i]![2]) continue next;
+      }
+      let reports = first[1] !== 0 && first[1].length > 0;
+      const reused: ReusedDefinition[] = [];
+      for (let i = 0; i < defs.length; i++) {
+        const [id, index, enabled] = defs[i]!;
+        const parts: ReusedDefinition['parts'] = {};
+        for (let k = 0; k < targets.length; k++) {
+          const [, , , paths, share, problems] = entries[k]![2][i]!;
+          const files: [string, string][] = [];
+          for (const path of paths) {
+            const hash = hashes[k]![path];
+            // Not in the manifest: its text is unknown, so the file is compiled.
+            if (typeof hash !== 'string') continue next;
+            files.push([path, hash]);
+          }
+          const part: NonNullable<ReusedDefinition['parts'][TargetName]> = { files };
+          if (share !== 0) part.share = share;
+          if (problems !== 0 && problems.length > 0) {
+            part.problems = problems.map((p) => {
+              const problem = records[k]!.problems[p];
+              if (!problem) throw new Error('a problem that is not in the table');
+              return { id, ...problem };
+            });
+            reports = true;
+          }
+          parts[targets[k]!] = part;
         }
-        parts[t] = part;
-      });
-      reuse.definitions.push({ id: d.id, key: name, index: d.index, enabled: d.enabled, parts });
-    });
-    if (reports) reuse.withText.push({ key: name, diagnostics: first.diagnostics ?? [] });
-    else reuse.unread.add(name);
+        reused.push({ id, key: name, index, enabled: enabled === 1, parts });
+      }
+      for (const d of reused) reuse.definitions.push(d);
+      if (reports) reuse.withText.push({ key: name, diagnostics: first[1] === 0 ? [] : first[1] });
+      else reuse.unread.add(name);
+    }
+  } catch {
+    return none();
   }
   return reuse;
 }
 
 /** What each definition file made for `target`, file by file, for the next compile to reuse. */
-function* made(reusable: Reusable, hashes: ReadonlyMap<string, string> | undefined, stampOf: ReadonlyMap<string, string>): Generator<[string, Made[string]]> {
-  if (!hashes) return;
+function* made(reusable: Reusable, stampOf: ReadonlyMap<string, string>): Generator<[string, Made[string]]> {
   const byFile = new Map<string, ReusableDefinition[]>();
   for (const d of reusable.definitions) {
     const list = byFile.get(d.key);
     if (list) list.push(d);
     else byFile.set(d.key, [d]);
   }
-  next: for (const [key, defs] of byFile) {
+  for (const [key, defs] of byFile) {
     const stamp = stampOf.get(key);
     if (stamp === undefined) continue;
     const entry: Made[string] = { stamp, defs: [] };
@@ -331,14 +376,7 @@ function* made(reusable: Reusable, hashes: ReadonlyMap<string, string> | undefin
     if (diagnostics) entry.diagnostics = diagnostics;
     for (const d of defs) {
       const part = d.part;
-      const files: [string, string][] = [];
-      for (const path of part?.paths ?? []) {
-        const hash = hashes.get(path);
-        // A file without its hash cannot be reused: its text would be unknown.
-        if (hash === undefined) continue next;
-        files.push([path, hash]);
-      }
-      const by: Made[string]['defs'][number] = { id: d.id, index: d.index, enabled: d.enabled, files };
+      const by: Made[string]['defs'][number] = { id: d.id, index: d.index, enabled: d.enabled, files: part?.paths ?? [] };
       if (part?.share !== undefined) by.share = part.share;
       if (part?.problems) by.problems = part.problems;
       entry.defs.push(by);

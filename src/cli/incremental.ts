@@ -166,13 +166,17 @@ export function prune(cacheDir: string): void {
   }
 }
 
-/** What one definition made for one target: its files (path, sha256), its share of the shared files, its warnings. */
+/**
+ * What one definition made for one target: its files' paths (their hashes are the output
+ * directory's manifest's: see reuseFrom in compile-command.ts), its share of the shared files,
+ * its warnings.
+ */
 export interface MadeBy {
   id: string;
   /** Its document's index in the file. */
   index: number;
   enabled: boolean;
-  files: [path: string, hash: string][];
+  files: string[];
   share?: unknown;
   problems?: TargetProblem[];
 }
@@ -182,16 +186,27 @@ export type Made = Record<string, { stamp: string; defs: MadeBy[]; diagnostics?:
 
 /**
  * On disk, per file: [stamp, diagnostics or 0, definitions], each definition
- * [id, index, enabled (1/0), [path, hash, path, hash …], share or 0, [problem indexes] or 0],
- * problems kept once in `problems` (a fleet gets the same few warnings many times). Arrays,
- * written piece by piece: much quicker than JSON.stringify of the objects, at fleet scale.
+ * [id, index, enabled (1/0), [path, path …], share or 0, [problem indexes] or 0], problems kept
+ * once in `problems` (a fleet gets the same few warnings many times). Arrays, written piece by
+ * piece: much quicker than JSON.stringify of the objects, at fleet scale. No hashes: the
+ * manifest has them (a fleet's records are a third smaller, and every MB read or written costs).
  */
-type MadeOnDisk = [stamp: string, diagnostics: KeptDiagnostic[] | 0, defs: [string, number, 0 | 1, string[], unknown, number[] | 0][]];
+export type MadeOnDisk = [stamp: string, diagnostics: KeptDiagnostic[] | 0, defs: [string, number, 0 | 1, string[], unknown, number[] | 0][]];
 
 interface MadeState {
   build: string;
   /** The target and its options: a definition is reused only under the same ones. */
   setup: string;
+  /** sha256 of the manifest the same compile left: the reused files' hashes are read from it. */
+  manifest: string;
+  made: Record<string, MadeOnDisk>;
+  problems: Omit<TargetProblem, 'id'>[];
+}
+
+/** The last compile's records for one output directory, as on disk: decoded only for the files reused. */
+export interface MadeRecords {
+  /** sha256 of the manifest that compile left. */
+  manifest: string;
   made: Record<string, MadeOnDisk>;
   problems: Omit<TargetProblem, 'id'>[];
 }
@@ -199,35 +214,12 @@ interface MadeState {
 const madeFile = (dir: string, env: Io['env']) => cacheFile(dir, env).replace(/\.json$/, '.made.json');
 
 /** What the last compile into `dir` made per definition file, if it was this build with this setup. */
-export function lastMade(dir: string, setup: string, env: Io['env']): Made | undefined {
+export function lastMade(dir: string, setup: string, env: Io['env']): MadeRecords | undefined {
   if (!BUILD) return undefined;
   try {
     const m = JSON.parse(readFileSync(madeFile(dir, env), 'utf8')) as MadeState;
-    if (m.build !== BUILD || m.setup !== setup || typeof m.made !== 'object' || m.made === null || !Array.isArray(m.problems)) return undefined;
-    const made: Made = {};
-    for (const key in m.made) {
-      const [stamp, diagnostics, defs] = m.made[key]!;
-      const entry: Made[string] = {
-        stamp,
-        defs: defs.map(([id, index, enabled, flat, share, problems]) => {
-          const files: [string, string][] = [];
-          for (let i = 0; i < flat.length; i += 2) files.push([flat[i]!, flat[i + 1]!]);
-          const by: MadeBy = { id, index, enabled: enabled === 1, files };
-          if (share !== 0) by.share = share;
-          if (problems !== 0) {
-            by.problems = problems.map((i) => {
-              const p = m.problems[i];
-              if (!p) throw new Error('a problem that is not in the table');
-              return { id, ...p };
-            });
-          }
-          return by;
-        }),
-      };
-      if (diagnostics !== 0) entry.diagnostics = diagnostics;
-      made[key] = entry;
-    }
-    return made;
+    if (m.build !== BUILD || m.setup !== setup || typeof m.manifest !== 'string' || typeof m.made !== 'object' || m.made === null || !Array.isArray(m.problems)) return undefined;
+    return { manifest: m.manifest, made: m.made, problems: m.problems };
   } catch {
     return undefined;
   }
@@ -240,7 +232,7 @@ const PLAIN = /^[\w.@:+/-]*$/;
  * Remembers what each definition file made (written before the state: see remember). Written
  * a few hundred files at a time: for a fleet, one JSON string of it all would be tens of MB.
  */
-export function rememberMade(dir: string, setup: string, made: Iterable<[string, Made[string]]>, env: Io['env']): void {
+export function rememberMade(dir: string, setup: string, manifest: string, made: Iterable<[string, Made[string]]>, env: Io['env']): void {
   if (!BUILD) return;
   let fd: number | undefined;
   try {
@@ -248,7 +240,7 @@ export function rememberMade(dir: string, setup: string, made: Iterable<[string,
     mkdirSync(join(file, '..'), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
     fd = openSync(tmp, 'w');
-    writeSync(fd, `{"build":${JSON.stringify(BUILD)},"setup":${JSON.stringify(setup)},"made":{`);
+    writeSync(fd, `{"build":${JSON.stringify(BUILD)},"setup":${JSON.stringify(setup)},"manifest":${JSON.stringify(manifest)},"made":{`);
     const q = JSON.stringify;
     const table: string[] = [];
     const indexOf = new Map<string, number>();
@@ -267,8 +259,8 @@ export function rememberMade(dir: string, setup: string, made: Iterable<[string,
       let defs = '';
       for (const d of entry.defs) {
         let files = '';
-        // Hashes are hex and ids plain (ID_PATTERN); a path needs quoting only past the plain characters.
-        for (const [path, hash] of d.files) files += `${files ? ',' : ''}${PLAIN.test(path) ? `"${path}"` : q(path)},"${hash}"`;
+        // Ids are plain (ID_PATTERN); a path needs quoting only past the plain characters.
+        for (const path of d.files) files += `${files ? ',' : ''}${PLAIN.test(path) ? `"${path}"` : q(path)}`;
         const problems = d.problems ? `[${d.problems.map(intern).join(',')}]` : '0';
         defs += `${defs ? ',' : ''}["${d.id}",${d.index},${d.enabled ? 1 : 0},[${files}],${d.share === undefined ? '0' : q(d.share)},${problems}]`;
       }

@@ -70,6 +70,8 @@ export interface Plan {
   stale?: string[];
   /** sha256 of every artefact's content, by path (each hashed once per compile). */
   hashes?: Map<string, string>;
+  /** sha256 of the manifest this plan leaves once applied (a later compile checks it is still that one). */
+  manifestHash?: string;
   /**
    * The output directory does not exist yet: everything is written into a staging directory
    * beside it, which is then renamed into place in one step (no per-file temporary names).
@@ -137,12 +139,18 @@ function inspect(path: string, listing?: Listing): Entry {
 const hashes = (v: unknown): v is Record<string, string> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((h) => typeof h === 'string');
 
+/** The manifest in `dir`, if there is a valid one. */
 function readManifest(dir: string): Manifest | undefined {
+  return readManifestAndHash(dir)?.manifest;
+}
+
+/** The manifest in `dir`, if there is a valid one, and the sha256 of its text. */
+export function readManifestAndHash(dir: string): { manifest: Manifest; hash: string } | undefined {
   const entry = inspect(join(dir, MANIFEST));
   if (entry.kind !== 'file') return undefined;
   try {
     const m = JSON.parse(entry.content) as Manifest;
-    if (m && m.generator === 'acore' && hashes(m.files) && (m.pending === undefined || hashes(m.pending))) return m;
+    if (m && m.generator === 'acore' && hashes(m.files) && (m.pending === undefined || hashes(m.pending))) return { manifest: m, hash: sha256(entry.content) };
   } catch {
     // A broken manifest records nothing: every existing file is then treated as not ours.
   }
@@ -216,9 +224,14 @@ function parentProblem(dir: string, path: string, cache: Map<string, string>): {
  * mtime of the files the previous compile left (src/cli/incremental.ts), asked for only when
  * the directory exists; a file that still has them, recorded in the manifest with the hash of
  * what is wanted now, is unchanged without being read. (--check and --force do not pass it:
- * they read everything.)
+ * they read everything.) `opts.manifest`: the manifest in `dir`, when the caller has read it.
  */
-export function planOutput(dir: string, target: string, artefacts: readonly Artefact[], opts: { force: boolean; left?: () => ReadonlyMap<string, [number, number]> | undefined }): Plan {
+export function planOutput(
+  dir: string,
+  target: string,
+  artefacts: readonly Artefact[],
+  opts: { force: boolean; left?: () => ReadonlyMap<string, [number, number]> | undefined; manifest?: Manifest },
+): Plan {
   const plan: Plan = { dir, target, changes: [], conflicts: [], notes: [] };
   const dirEntry = inspect(dir);
   if (dirEntry.kind === 'file' || dirEntry.kind === 'other') {
@@ -239,11 +252,14 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
     // Nothing there yet: nothing to compare, nothing that could be in the way.
     plan.fresh = true;
     for (const a of artefacts) plan.changes.push({ kind: 'create', path: a.path, content: a.content });
-    plan.changes.push({ kind: 'create', path: MANIFEST, content: manifestContent(target, artefacts, undefined, hashes) });
+    const manifest = manifestContent(target, artefacts, undefined, hashes);
+    plan.manifestHash = sha256(manifest);
+    plan.changes.push({ kind: 'create', path: MANIFEST, content: manifest });
     plan.stale = [];
     return plan;
   }
-  const old = readManifest(dir);
+  // (Given when the caller has just read it: reusing definitions takes their hashes from it.)
+  const old = opts.manifest ?? readManifest(dir);
   if (old && old.target !== target) {
     plan.conflicts.push({ path: MANIFEST, reason: `${dir} holds acore output for target '${old.target}'; use a separate --out for '${target}'` });
     return plan;
@@ -267,7 +283,9 @@ export function planOutput(dir: string, target: string, artefacts: readonly Arte
   const listing = new Listing();
   const parents = new Map<string, string>();
   const blocked = new Set<string>();
-  const all = [...artefacts, { path: MANIFEST, content: manifestContent(target, artefacts, undefined, hashes), ids: [] as string[] }];
+  const manifest = manifestContent(target, artefacts, undefined, hashes);
+  plan.manifestHash = sha256(manifest);
+  const all = [...artefacts, { path: MANIFEST, content: manifest, ids: [] as string[] }];
   for (const a of all) {
     const parent = parentProblem(dir, a.path, parents);
     if (parent) {
