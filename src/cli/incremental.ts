@@ -18,7 +18,7 @@
  * prunes those of directories that are gone (prune).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeptDiagnostic } from '../compiler/compile.ts';
 import type { TargetProblem } from '../targets/target.ts';
@@ -106,28 +106,54 @@ export function lastLeft(dir: string, env: Io['env']): Map<string, [number, numb
  */
 export function remember(dir: string, inputs: string, paths: readonly string[], env: Io['env'], known?: ReadonlyMap<string, [number, number]>): void {
   if (!BUILD) return;
+  const file = cacheFile(dir, env);
+  states.delete(file);
   try {
-    const files: State['files'] = {};
-    for (const path of paths) {
-      const seen = known?.get(path);
-      if (seen) {
-        files[path] = seen;
-        continue;
-      }
-      const st = lstatSync(join(dir, path));
-      files[path] = [st.size, st.mtimeMs];
-    }
-    const file = cacheFile(dir, env);
-    states.delete(file);
     mkdirSync(join(file, '..'), { recursive: true });
     const first = !existsSync(file);
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ dir, build: BUILD, inputs, files } satisfies State));
-    renameSync(tmp, file);
+    writeInPieces(file, (out) => {
+      // The State, written piece by piece (a fleet's is over a MB: see writeInPieces).
+      out(`{"dir":${JSON.stringify(dir)},"build":${JSON.stringify(BUILD)},"inputs":${JSON.stringify(inputs)},"files":{`);
+      let n = 0;
+      for (const path of paths) {
+        let seen = known?.get(path);
+        if (!seen) {
+          const st = lstatSync(join(dir, path));
+          seen = [st.size, st.mtimeMs];
+        }
+        out(`${n++ > 0 ? ',' : ''}${PLAIN.test(path) ? `"${path}"` : JSON.stringify(path)}:[${seen[0]},${seen[1]}]`);
+      }
+      out('}}');
+    });
     if (first) prune(join(file, '..'));
   } catch {
     // A read-only cache directory just means the next compile does the full work.
   }
+}
+
+/**
+ * Writes `file` (through a temporary file renamed over it) from pieces of text, in chunks of
+ * 32 KB: a fleet's records are megabytes, and one string of them, or chunks past V8's large
+ * object size (128 KB), would each take fresh memory, which here costs time (page faults) and
+ * raises the process's peak at the very end of a compile, when every generated text is alive.
+ */
+function writeInPieces(file: string, write: (out: (piece: string) => void) => void): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    let chunk = '';
+    write((piece) => {
+      chunk += piece;
+      if (chunk.length > 1 << 15) {
+        writeSync(fd, chunk);
+        chunk = '';
+      }
+    });
+    if (chunk) writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
 }
 
 /** acore's own files in its cache directory: a state and what each definition made. */
@@ -228,19 +254,12 @@ export function lastMade(dir: string, setup: string, env: Io['env']): MadeRecord
 /** Characters a JSON string holds as they are (a path of only these needs no JSON.stringify). */
 const PLAIN = /^[\w.@:+/-]*$/;
 
-/**
- * Remembers what each definition file made (written before the state: see remember). Written
- * a few hundred files at a time: for a fleet, one JSON string of it all would be tens of MB.
- */
+/** Remembers what each definition file made (written before the state: see remember). */
 export function rememberMade(dir: string, setup: string, manifest: string, made: Iterable<[string, Made[string]]>, env: Io['env']): void {
   if (!BUILD) return;
-  let fd: number | undefined;
   try {
     const file = madeFile(dir, env);
     mkdirSync(join(file, '..'), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    fd = openSync(tmp, 'w');
-    writeSync(fd, `{"build":${JSON.stringify(BUILD)},"setup":${JSON.stringify(setup)},"manifest":${JSON.stringify(manifest)},"made":{`);
     const q = JSON.stringify;
     const table: string[] = [];
     const indexOf = new Map<string, number>();
@@ -253,29 +272,23 @@ export function rememberMade(dir: string, setup: string, manifest: string, made:
       }
       return i;
     };
-    let chunk = '';
-    let n = 0;
-    for (const [key, entry] of made) {
-      let defs = '';
-      for (const d of entry.defs) {
-        let files = '';
-        // Ids are plain (ID_PATTERN); a path needs quoting only past the plain characters.
-        for (const path of d.files) files += `${files ? ',' : ''}${PLAIN.test(path) ? `"${path}"` : q(path)}`;
-        const problems = d.problems ? `[${d.problems.map(intern).join(',')}]` : '0';
-        defs += `${defs ? ',' : ''}["${d.id}",${d.index},${d.enabled ? 1 : 0},[${files}],${d.share === undefined ? '0' : q(d.share)},${problems}]`;
+    writeInPieces(file, (out) => {
+      out(`{"build":${q(BUILD)},"setup":${q(setup)},"manifest":${q(manifest)},"made":{`);
+      let n = 0;
+      for (const [key, entry] of made) {
+        let defs = '';
+        for (const d of entry.defs) {
+          let files = '';
+          // Ids are plain (ID_PATTERN); a path needs quoting only past the plain characters.
+          for (const path of d.files) files += `${files ? ',' : ''}${PLAIN.test(path) ? `"${path}"` : q(path)}`;
+          const problems = d.problems ? `[${d.problems.map(intern).join(',')}]` : '0';
+          defs += `${defs ? ',' : ''}["${d.id}",${d.index},${d.enabled ? 1 : 0},[${files}],${d.share === undefined ? '0' : q(d.share)},${problems}]`;
+        }
+        out(`${n++ > 0 ? ',' : ''}${q(key)}:[${q(entry.stamp)},${entry.diagnostics ? q(entry.diagnostics) : '0'},[${defs}]]`);
       }
-      chunk += `${n++ > 0 ? ',' : ''}${q(key)}:[${q(entry.stamp)},${entry.diagnostics ? q(entry.diagnostics) : '0'},[${defs}]]`;
-      if (chunk.length > 1 << 18) {
-        writeSync(fd, chunk);
-        chunk = '';
-      }
-    }
-    writeSync(fd, `${chunk}},"problems":[${table.join(',')}]}`);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, file);
+      out(`},"problems":[${table.join(',')}]}`);
+    });
   } catch {
     // Only speed is lost.
-    if (fd !== undefined) closeSync(fd);
   }
 }
