@@ -786,3 +786,22 @@ describe('beyond the brief', () => {
     expect(readTree(out)).toEqual({});
   });
 });
+
+describe('install: systemctl commands for a fleet', () => {
+  it('groups timers in order, at most 1,000 per command and well under the argument limit, none empty', async () => {
+    const { chunks } = await import('../src/cli/install-command.ts');
+    const names = Array.from({ length: 2500 }, (_, i) => `fleet.t${i}.timer`);
+    const groups = chunks(names);
+    expect(groups.map((g) => g.length)).toEqual([1000, 1000, 500]);
+    expect(groups.flat()).toEqual(names);
+    expect(chunks([])).toEqual([]);
+    // Long names: the byte limit cuts first (each name counts its length and a separator).
+    const long = Array.from({ length: 10 }, (_, i) => `${String(i).padStart(3, '0')}${'x'.repeat(96)}`);
+    const byBytes = chunks(long, 1000, 350);
+    expect(byBytes.map((g) => g.length)).toEqual([3, 3, 3, 1]);
+    expect(byBytes.flat()).toEqual(long);
+    for (const g of byBytes) expect(g.reduce((n, u) => n + u.length + 1, 0)).toBeLessThanOrEqual(350);
+    // A single name longer than the limit still gets its command.
+    expect(chunks(['y'.repeat(500)], 1000, 350)).toEqual([['y'.repeat(500)]]);
+  });
+});

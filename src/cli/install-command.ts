@@ -176,7 +176,7 @@ function shown(args: readonly string[], units: readonly string[]): string {
  * once failed here, the manager busy past systemctl's own timeout, and had to be halved) and
  * well below the kernel's limit on arguments (ARG_MAX is 2 MiB or more on Linux).
  */
-function chunks(units: readonly string[], maxUnits = 1000, maxBytes = 128 * 1024): string[][] {
+export function chunks(units: readonly string[], maxUnits = 1000, maxBytes = 128 * 1024): string[][] {
   const out: string[][] = [];
   let current: string[] = [];
   let bytes = 0;
