@@ -14,7 +14,7 @@ import { type Applied, applyPlans, MANIFEST, type Manifest, OutputError, type Pl
 import { summary } from './report.ts';
 import { type Listing, listDefinitions, type ReadResult, readDefinitions, stampDefinitions } from './sources.ts';
 import { BUILD, inputsHash, lastLeft, lastMade, type Made, type MadeRecords, remember as rememberState, rememberMade, unchangedSince } from './incremental.ts';
-import { measureWith, type Timings, timingsFrom } from './timings.ts';
+import { measureWith, type Timings, withTimings } from './timings.ts';
 
 export type { CompileOptions } from './compile-shared.ts';
 export { loadTarget, targetOptions } from './compile-shared.ts';
@@ -163,13 +163,8 @@ export function outDirs(opts: Pick<CompileOptions, 'targets' | 'out'>, cwd: stri
   };
 }
 
-export async function compileCommand(opts: CompileOptions, io: Io): Promise<number> {
-  const timings = timingsFrom(io.env);
-  try {
-    return await compileWith(opts, io, timings);
-  } finally {
-    timings?.save();
-  }
+export function compileCommand(opts: CompileOptions, io: Io): Promise<number> {
+  return withTimings(io.env, (timings) => compileWith(opts, io, timings));
 }
 
 async function compileWith(opts: CompileOptions, io: Io, timings: Timings | undefined): Promise<number> {

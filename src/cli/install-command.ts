@@ -23,7 +23,7 @@ import { BlockError, currentBlock, mergeCrontab } from './crontab-block.ts';
 import { OutputError, planOutput } from './output.ts';
 import type { Io } from './main.ts';
 import { EXIT } from './main.ts';
-import { type Timings, timingsFrom } from './timings.ts';
+import { type Timings, withTimings } from './timings.ts';
 import { type CompileOptions, compileAndReport, prepareIncremental, reportApplied, type TargetPlan, write } from './compile-command.ts';
 
 export interface InstallOptions extends Omit<CompileOptions, 'check' | 'out' | 'targets'> {
@@ -48,12 +48,7 @@ function systemctl(scope: 'user' | 'system', args: string[], env: Io['env']): Pr
 
 export async function installCommand(opts: InstallOptions, io: Io): Promise<number> {
   if (opts.target === 'crontab') return installCrontab(opts, io);
-  const timings = timingsFrom(io.env);
-  try {
-    return await installSystemd(opts, io, timings);
-  } finally {
-    timings?.save();
-  }
+  return withTimings(io.env, (timings) => installSystemd(opts, io, timings));
 }
 
 async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | undefined): Promise<number> {

@@ -43,6 +43,12 @@ export function measureWith(timings: Timings | undefined): <T>(stage: CliStage, 
   return timings?.measure ?? ((_stage, run) => run());
 }
 
-export function timingsFrom(env: Record<string, string | undefined>): Timings | undefined {
-  return env.ACORE_TIMINGS ? new Timings(env.ACORE_TIMINGS) : undefined;
+/** Runs a command with its timings when ACORE_TIMINGS asks for them, saved however it ends. */
+export async function withTimings<T>(env: Record<string, string | undefined>, run: (timings: Timings | undefined) => Promise<T>): Promise<T> {
+  const timings = env.ACORE_TIMINGS ? new Timings(env.ACORE_TIMINGS) : undefined;
+  try {
+    return await run(timings);
+  } finally {
+    timings?.save();
+  }
 }
