@@ -167,9 +167,9 @@ function shown(args: readonly string[], units: readonly string[]): string {
 }
 
 /**
- * Units in groups for one command line each: at most 1,000 units (a start of 4,555 timers at
- * once failed here, the manager busy past systemctl's own timeout, and had to be halved) and
- * well below the kernel's limit on arguments (ARG_MAX is 2 MiB or more on Linux).
+ * Units in groups for one command line each: at most 1,000 units (a start of 4,555 timers in
+ * one command took 51 s here, and once, on a busy machine, failed and had to be halved; 1,000
+ * take ~10 s) and well below the kernel's limit on arguments (ARG_MAX is 2 MiB or more).
  */
 export function chunks(units: readonly string[], maxUnits = 1000, maxBytes = 128 * 1024): string[][] {
   const out: string[][] = [];
