@@ -116,6 +116,8 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
         io.stdout(`FAILED: ${command}${r.out ? `: ${r.out}` : ''}\n`);
         failed = true;
       } else {
+        // Said, not hidden: halves that then succeed would leave the reason unknown.
+        io.stdout(`retrying in halves: ${command}: ${r.out.split('\n')[0] || `exit ${r.code}`}\n`);
         const half = Math.ceil(batch.length / 2);
         await attempt(batch.slice(0, half));
         await attempt(batch.slice(half));

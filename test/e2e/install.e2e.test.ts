@@ -274,6 +274,10 @@ describe('acore install, a fleet: one systemctl command per step, not one per ti
     expect(starts.length).toBeLessThan(10);
     expect(starts.some((l) => l.endsWith(` ${name(6)}.timer`) || l.includes(` ${name(6)}.timer `))).toBe(true);
     expect(starts.some((l) => l.includes(refused))).toBe(false);
+    // Each command that was halved says why it failed.
+    const halved = r.stdout.split('\n').filter((l) => l.startsWith('retrying in halves: systemctl --user start '));
+    expect(halved.length).toBeGreaterThan(0);
+    for (const l of halved) expect(l).toMatch(/: Failed to start fleet\.j05\.timer: Operation refused/);
     const others = all.slice(0, 37).filter((i) => i !== 5);
     expect(await lines('is-active', timers(others))).toEqual(others.map(() => 'active'));
     expect((await state(refused)).active).toBe('inactive');
