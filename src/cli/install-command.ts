@@ -42,7 +42,7 @@ export function unitDirectory(scope: 'user' | 'system', env: Io['env']): string 
   return join(config, 'systemd', 'user');
 }
 
-function systemctl(scope: 'user' | 'system', args: string[], env: Io['env']): Promise<{ code: number; out: string }> {
+function systemctl(scope: 'user' | 'system', args: string[], env: Io['env']): Promise<{ code: number; out: string; stderr: string }> {
   return run('systemctl', [...(scope === 'user' ? ['--user'] : []), '--no-ask-password', ...args], env);
 }
 
@@ -106,31 +106,28 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
    */
   const step = async (args: string[], units: string[] | 'none'): Promise<string[]> => {
     const done: string[] = [];
-    const attempt = async (batch: string[]): Promise<void> => {
+    /** Whether the command succeeded for the whole batch at once. */
+    const attempt = async (batch: string[]): Promise<boolean> => {
       const r = await systemctl(scope, [...args, ...batch], io.env);
       const command = `${ctl} ${shown(args, batch)}`;
       if (r.code === 0) {
         io.stdout(`ran: ${command}\n`);
         done.push(...batch);
-      } else if (batch.length <= 1) {
+        return true;
+      }
+      if (batch.length <= 1) {
         io.stdout(`FAILED: ${command}${r.out ? `: ${r.out}` : ''}\n`);
         failed = true;
-      } else {
-        // Said, not hidden: halves that then succeed would leave the reason unknown.
-        io.stdout(`retrying in halves: ${command}: ${r.out.split('\n')[0] || `exit ${r.code}`}\n`);
-        const half = Math.ceil(batch.length / 2);
-        await attempt(batch.slice(0, half));
-        await attempt(batch.slice(half));
+        return false;
       }
+      // Said, not hidden: halves that then succeed would leave the reason unknown.
+      io.stdout(`retrying in halves: ${command}: ${r.stderr.trim().split('\n')[0] || `exit ${r.code}`}\n`);
+      const half = Math.ceil(batch.length / 2);
+      await attempt(batch.slice(0, half));
+      await attempt(batch.slice(half));
+      return false;
     };
-    if (units === 'none') {
-      const before = failed;
-      failed = false;
-      await attempt([]);
-      const ok = !failed;
-      failed ||= before;
-      return ok ? ['ok'] : [];
-    }
+    if (units === 'none') return (await attempt([])) ? ['ok'] : [];
     for (const chunk of chunks(units)) await attempt(chunk);
     return done;
   };
@@ -200,14 +197,14 @@ function expandHome(path: string, env: Io['env']): string {
  * limit only guards against a program that hangs: systemctl has its own D-Bus timeouts, and a
  * manager with a fleet of 20,000 units takes over a minute to reload here.
  */
-function run(cmd: string, args: string[], env: Io['env'], input?: string, limitMs = 15 * 60_000): Promise<{ code: number; out: string; stdout: string }> {
+function run(cmd: string, args: string[], env: Io['env'], input?: string, limitMs = 15 * 60_000): Promise<{ code: number; out: string; stdout: string; stderr: string }> {
   return new Promise((done) => {
     // (`enable` prints a line per symlink: a fleet's is megabytes.)
     const child = execFile(cmd, args, { env: env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: limitMs, maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
       const e = err as (Error & { code?: unknown; signal?: string | null; killed?: boolean }) | null;
       const code = e ? (typeof e.code === 'number' ? e.code : 1) : 0;
       const why = !e || typeof e.code === 'number' ? '' : e.killed && e.signal ? `stopped after ${Math.round(limitMs / 1000)} s` : e.message;
-      done({ code, out: [`${stdout}${stderr}`.trim(), why].filter(Boolean).join('; '), stdout });
+      done({ code, out: [`${stdout}${stderr}`.trim(), why].filter(Boolean).join('; '), stdout, stderr: [stderr.trim(), why].filter(Boolean).join('; ') });
     });
     if (input !== undefined) child.stdin?.end(input);
   });
