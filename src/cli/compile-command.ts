@@ -200,8 +200,11 @@ async function compileWith(opts: CompileOptions, io: Io, timings: Timings | unde
 
 export interface Incremental {
   prepared: Prepared | number;
-  /** After the plans were written: remembers what this compile made and left, for the next one. */
-  remember(applied: Map<TargetName, Applied>): void;
+  /**
+   * After the plans were written: remembers what this compile made and left, for the next one
+   * (`reloaded`: install's systemd manager has reloaded with these files).
+   */
+  remember(applied: Map<TargetName, Applied>, reloaded?: boolean): void;
 }
 
 /**
@@ -264,7 +267,7 @@ export async function prepareIncremental(
     p = await prepare(opts, dirOf, io, timings, read);
   }
   const prepared = p;
-  const remember = (applied: Map<TargetName, Applied>) => {
+  const remember = (applied: Map<TargetName, Applied>, reloaded = false) => {
     if (!read || typeof prepared === 'number' || prepared.plans.some((t) => t.plan.conflicts.length > 0)) return;
     // Every definition file's stamp: as read, or (reused, not read) as stamped.
     const stampOf = new Map(reuse ? stamps.map((f) => [f.name, f.stamp]) : []);
@@ -274,7 +277,7 @@ export async function prepareIncremental(
       const dir = dirOf(t.target);
       const paths = [...prepared.result.artefacts.filter((a) => a.target === t.target).map((a) => a.path), MANIFEST];
       if (t.plan.manifestHash) rememberMade(dir, inputsHash(setup(t.target), []), t.plan.manifestHash, made(prepared.result.reusable(t.target), stampOf), io.env);
-      rememberState(dir, inputs(t.target, files), paths, io.env, applied.get(t.target)?.stats);
+      rememberState(dir, inputs(t.target, files), paths, io.env, applied.get(t.target)?.stats, reloaded);
     }
   };
   return { prepared, remember };

@@ -36,6 +36,11 @@ interface State {
   inputs: string;
   /** path (relative to the output directory) → [size, mtimeMs] */
   files: Record<string, [number, number]>;
+  /**
+   * Set by `install` once the systemd manager has reloaded with exactly these files. Any other
+   * write into the directory (a compile) writes a state without it.
+   */
+  reloaded?: true;
 }
 
 function cacheFile(dir: string, env: Io['env']): string {
@@ -89,6 +94,15 @@ export function stillAsLeft(path: string, [size, mtime]: readonly [number, numbe
 }
 
 /**
+ * Whether the last compile into `dir` was an install after which the systemd manager reloaded:
+ * then, if nothing has been written there since (no file changes now, see install), the manager
+ * already has exactly these files loaded.
+ */
+export function lastReloaded(dir: string, env: Io['env']): boolean {
+  return BUILD !== undefined && readState(dir, env)?.reloaded === true;
+}
+
+/**
  * Size and mtime of each file the last compile into `dir` left there (whatever its inputs): a
  * file that still has them holds what that compile wrote, i.e. what the manifest records, and
  * the planner need not read it (src/cli/output.ts).
@@ -104,7 +118,7 @@ export function lastLeft(dir: string, env: Io['env']): Map<string, [number, numb
  * just written (taken with fstat while writing); the others are looked up. Failing to remember
  * only costs speed.
  */
-export function remember(dir: string, inputs: string, paths: readonly string[], env: Io['env'], known?: ReadonlyMap<string, [number, number]>): void {
+export function remember(dir: string, inputs: string, paths: readonly string[], env: Io['env'], known?: ReadonlyMap<string, [number, number]>, reloaded = false): void {
   if (!BUILD) return;
   const file = cacheFile(dir, env);
   states.delete(file);
@@ -123,7 +137,7 @@ export function remember(dir: string, inputs: string, paths: readonly string[], 
         }
         out(`${n++ > 0 ? ',' : ''}${PLAIN.test(path) ? `"${path}"` : JSON.stringify(path)}:[${seen[0]},${seen[1]}]`);
       }
-      out('}}');
+      out(`}${reloaded ? ',"reloaded":true' : ''}}`);
     });
     if (first) prune(join(file, '..'));
   } catch {

@@ -95,6 +95,9 @@ describe('acore install', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/0 created, 0 updated, 0 removed/);
     expect(r.stdout).not.toMatch(/ran: .* restart /);
+    // The last install reloaded the manager with these very files: no reload.
+    expect(r.stdout).toMatch(/^skipped: systemctl --user daemon-reload \(no unit file changed since the last install reloaded the manager\)$/m);
+    expect(r.stdout).not.toMatch(/ran: systemctl --user daemon-reload/);
     expect(await state('inst.alpha.timer')).toMatchObject({ enabled: 'enabled', active: 'active' });
   });
 
@@ -230,6 +233,30 @@ describe('acore install, a fleet: one systemctl command per step, not one per ti
     for (const t of timers([37, 38, 39])) expect(await state(t)).toMatchObject({ active: 'inactive', load: 'not-found' });
     for (const i of [1, 2]) expect((await state(`${name(i)}.timer`)).next).toBe(nextFireTimes(cron(i, 7), before, 1, 'UTC')[0]);
     expect((await state(`${name(3)}.timer`)).next).toBe(nextFireTimes(cron(3), before, 1, 'UTC')[0]);
+  });
+
+  it('after a compile into the unit directory (with or without --force) the next install reloads, though no file changes', async () => {
+    for (const [hour, extra] of [
+      [10, []],
+      [11, ['--force']],
+    ] as const) {
+      // Unchanged since the last install, which reloaded: no reload.
+      expect((await installFleet()).stdout).toMatch(/^skipped: systemctl --user daemon-reload/m);
+      // A compile writes the new schedule into the unit directory (no reload)…
+      writeFileSync(join(fleet, `${name(4)}.yaml`), definitionYaml({ id: name(4), cron: cron(4, hour), timezone: 'UTC', cmd: 'true' }));
+      const c = await run('node', [join(ROOT, 'bin', 'acore.js'), 'compile', '--target', 'systemd', '--definitions', fleet, '--out', m.unitDir, ...extra], {
+        XDG_CACHE_HOME: join(m.root, 'cache'),
+      });
+      expect(c.code, c.stderr).toBe(0);
+      expect(c.stdout).toMatch(/1 updated|updated .*fleet\.j04\.timer/);
+      // …so install, with nothing left to write, must still reload for the manager to see it.
+      const before = Date.now();
+      const r = await installFleet();
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.stdout).toMatch(/0 created, 0 updated, 0 removed/);
+      expect(r.stdout).toMatch(/^ran: systemctl --user daemon-reload$/m);
+      expect((await state(`${name(4)}.timer`)).next).toBe(nextFireTimes(cron(4, hour), before, 1, 'UTC')[0]);
+    }
   });
 
   it('a reload that fails: no timer is started or restarted (the manager still has the old units); exit 1', async () => {
