@@ -71,7 +71,7 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
   const removed = timers(['remove']);
   const ctl = scope === 'user' ? 'systemctl --user' : 'systemctl';
   const current = [...added, ...changed, ...kept];
-  const fresh = new Set(changed);
+  const isChanged = new Set(changed);
   // The manager already has exactly these files loaded when the last install into this
   // directory reloaded it and nothing was written since: every file is as that install left it
   // (size and mtime) and none changes now. Then its reload is skipped: with 10,000 timers
@@ -162,8 +162,8 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
     io.stderr(`acore: the ${scope} manager did not reload, so no timer was started or restarted; the unit files are in place: run \`${ctl} daemon-reload\` and install again\n`);
     return EXIT.failed;
   }
-  await step(['start'], enabled.filter((t) => !fresh.has(t)));
-  await step(['restart'], enabled.filter((t) => fresh.has(t)));
+  await step(['start'], enabled.filter((t) => !isChanged.has(t)));
+  await step(['restart'], enabled.filter((t) => isChanged.has(t)));
   if (failed) {
     io.stderr(`acore: some systemctl steps failed (see above); the unit files are in place\n`);
     return EXIT.failed;
