@@ -10,7 +10,7 @@ import { hasErrors } from '../compiler/diagnostics.ts';
 import type { TargetName } from '../compiler/ir.ts';
 import { type CompileOptions, loadTarget, printDiagnostics, targetOptions } from './compile-shared.ts';
 import { EXIT, type Io } from './main.ts';
-import { type Applied, applyPlans, MANIFEST, type Manifest, OutputError, type Plan, planOutput, readManifestAndHash } from './output.ts';
+import { type Applied, applyPlans, MANIFEST, type Manifest, OutputError, type Plan, planOutput, readManifestText, sha256 } from './output.ts';
 import { summary } from './report.ts';
 import { type Listing, listDefinitions, type ReadResult, readDefinitions, stampDefinitions } from './sources.ts';
 import { BUILD, inputsHash, lastLeft, lastMade, type Made, type MadeRecords, remember as rememberState, rememberMade, unchangedSince } from './incremental.ts';
@@ -211,8 +211,9 @@ export interface Incremental {
  * `prepare`, reusing what the last compile into each output directory made where it can
  * (src/cli/incremental.ts): same build, options and definition files (by stamp: size, mtime,
  * ctime, inode) → with `shortcut`, and every output file as that compile left it, `unchanged`
- * (how many definition files; nothing was read, parsed, generated or written); else the files whose stamp did not change are
- * not read, what they made last time is reused. --check and --force always take the full path.
+ * (how many definition files; nothing was read, parsed, generated or written); else the files
+ * whose stamp did not change are not read, what they made last time is reused. --check and
+ * --force always take the full path.
  */
 export async function prepareIncremental(
   opts: CompileOptions,
@@ -226,6 +227,8 @@ export async function prepareIncremental(
   // (Node.js too: its ICU decides which time zones exist.)
   const setup = (t: TargetName) => [t, JSON.stringify(targetOptions(opts)), process.version];
   const inputs = (t: TargetName, files: readonly { name: string; stamp: string }[]) => inputsHash(setup(t), files);
+  /** What the per-definition records are kept under: the target and its options alone. */
+  const setupKey = (t: TargetName) => inputsHash(setup(t), []);
   const fast = !opts.check && !opts.force && BUILD !== undefined;
   let stamps: { name: string; stamp: string }[] = [];
   let reuse: Reuse | undefined;
@@ -242,9 +245,9 @@ export async function prepareIncremental(
         // the very one the compile that wrote the records left (it holds every file's hash).
         const manifests = new Map<TargetName, Manifest>();
         const lasts = opts.targets.map((t) => {
-          const last = lastMade(dirOf(t), inputsHash(setup(t), []), io.env);
-          const m = last && readManifestAndHash(dirOf(t));
-          if (!last || !m || m.hash !== last.manifest) return undefined;
+          const last = lastMade(dirOf(t), setupKey(t), io.env);
+          const m = last && readManifestText(dirOf(t));
+          if (!last || !m || sha256(m.text) !== last.manifest) return undefined;
           manifests.set(t, m.manifest);
           return last;
         });
@@ -276,7 +279,7 @@ export async function prepareIncremental(
     for (const t of prepared.plans) {
       const dir = dirOf(t.target);
       const paths = [...prepared.result.artefacts.filter((a) => a.target === t.target).map((a) => a.path), MANIFEST];
-      if (t.plan.manifestHash) rememberMade(dir, inputsHash(setup(t.target), []), t.plan.manifestHash, made(prepared.result.reusable(t.target), stampOf), io.env);
+      if (t.plan.manifestHash) rememberMade(dir, setupKey(t.target), t.plan.manifestHash, made(prepared.result.reusable(t.target), stampOf), io.env);
       rememberState(dir, inputs(t.target, files), paths, io.env, applied.get(t.target)?.stats, reloaded);
     }
   };

@@ -7,8 +7,8 @@
  * Anything else (a changed definition, option or acore build, an edited, missing or touched
  * file, a dev run of the TypeScript sources) takes the full path. `--check` never uses it.
  *
- * Beside it, what each definition file made (by its stamp): the files with their hash, its
- * share of the shared files, and its warnings. When only some definitions changed, the others
+ * Beside it, what each definition file made (by its stamp): its files (their hashes are in the
+ * output directory's manifest), its share of the shared files, and its warnings. When only some definitions changed, the others
  * are reused as they were, without compiling them (compile's `reuse`; a file with warnings is
  * read again to place them, the others are not read at all); their files' texts are not kept,
  * so a reused file that is not exactly as left (edited, removed) sends the compile down the
@@ -123,7 +123,6 @@ export function remember(dir: string, inputs: string, paths: readonly string[], 
   const file = cacheFile(dir, env);
   states.delete(file);
   try {
-    mkdirSync(join(file, '..'), { recursive: true });
     const first = !existsSync(file);
     writeInPieces(file, (out) => {
       // The State, written piece by piece (a fleet's is over a MB: see writeInPieces).
@@ -135,7 +134,7 @@ export function remember(dir: string, inputs: string, paths: readonly string[], 
           const st = lstatSync(join(dir, path));
           seen = [st.size, st.mtimeMs];
         }
-        out(`${n++ > 0 ? ',' : ''}${PLAIN.test(path) ? `"${path}"` : JSON.stringify(path)}:[${seen[0]},${seen[1]}]`);
+        out(`${n++ > 0 ? ',' : ''}${quoted(path)}:[${seen[0]},${seen[1]}]`);
       }
       out(`}${reloaded ? ',"reloaded":true' : ''}}`);
     });
@@ -145,6 +144,11 @@ export function remember(dir: string, inputs: string, paths: readonly string[], 
   }
 }
 
+/** Characters a JSON string holds as they are (a path of only these needs no JSON.stringify). */
+const PLAIN = /^[\w.@:+/-]*$/;
+/** A path as a JSON string: quoted as it is when it can be (a fleet's are). */
+const quoted = (path: string) => (PLAIN.test(path) ? `"${path}"` : JSON.stringify(path));
+
 /**
  * Writes `file` (through a temporary file renamed over it) from pieces of text, in chunks of
  * 32 KB: a fleet's records are megabytes, and one string of them, or chunks past V8's large
@@ -152,6 +156,7 @@ export function remember(dir: string, inputs: string, paths: readonly string[], 
  * raises the process's peak at the very end of a compile, when every generated text is alive.
  */
 function writeInPieces(file: string, write: (out: (piece: string) => void) => void): void {
+  mkdirSync(join(file, '..'), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
@@ -174,9 +179,9 @@ function writeInPieces(file: string, write: (out: (piece: string) => void) => vo
 const OWN = /^([0-9a-f]{32})(\.made)?\.json$/;
 
 /**
- * Forgets output directories that are gone: their two files in the cache directory. Run when a compile into a new output directory adds an entry, so the cache
- * grows with the directories that exist, not with every directory ever compiled into (a test
- * suite's temporary ones, say). Only files named as acore names them are removed; a state
+ * Forgets output directories that are gone: their two files in the cache directory. Run when a
+ * compile into a new output directory adds an entry, so the cache grows with the directories
+ * that exist, not with every directory ever compiled into (a test suite's temporary ones, say). Only files named as acore names them are removed; a state
  * without its directory (an older acore's) goes too, which at worst costs one full compile.
  */
 export function prune(cacheDir: string): void {
@@ -244,12 +249,7 @@ interface MadeState {
 }
 
 /** The last compile's records for one output directory, as on disk: decoded only for the files reused. */
-export interface MadeRecords {
-  /** sha256 of the manifest that compile left. */
-  manifest: string;
-  made: Record<string, MadeOnDisk>;
-  problems: Omit<TargetProblem, 'id'>[];
-}
+export type MadeRecords = Omit<MadeState, 'build' | 'setup'>;
 
 const madeFile = (dir: string, env: Io['env']) => cacheFile(dir, env).replace(/\.json$/, '.made.json');
 
@@ -265,15 +265,12 @@ export function lastMade(dir: string, setup: string, env: Io['env']): MadeRecord
   }
 }
 
-/** Characters a JSON string holds as they are (a path of only these needs no JSON.stringify). */
-const PLAIN = /^[\w.@:+/-]*$/;
 
 /** Remembers what each definition file made (written before the state: see remember). */
 export function rememberMade(dir: string, setup: string, manifest: string, made: Iterable<[string, Made[string]]>, env: Io['env']): void {
   if (!BUILD) return;
   try {
     const file = madeFile(dir, env);
-    mkdirSync(join(file, '..'), { recursive: true });
     const q = JSON.stringify;
     const table: string[] = [];
     const indexOf = new Map<string, number>();
@@ -294,7 +291,7 @@ export function rememberMade(dir: string, setup: string, manifest: string, made:
         for (const d of entry.defs) {
           let files = '';
           // Ids are plain (ID_PATTERN); a path needs quoting only past the plain characters.
-          for (const path of d.files) files += `${files ? ',' : ''}${PLAIN.test(path) ? `"${path}"` : q(path)}`;
+          for (const path of d.files) files += `${files ? ',' : ''}${quoted(path)}`;
           const problems = d.problems ? `[${d.problems.map(intern).join(',')}]` : '0';
           defs += `${defs ? ',' : ''}["${d.id}",${d.index},${d.enabled ? 1 : 0},[${files}],${d.share === undefined ? '0' : q(d.share)},${problems}]`;
         }

@@ -141,16 +141,16 @@ const hashes = (v: unknown): v is Record<string, string> =>
 
 /** The manifest in `dir`, if there is a valid one. */
 function readManifest(dir: string): Manifest | undefined {
-  return readManifestAndHash(dir)?.manifest;
+  return readManifestText(dir)?.manifest;
 }
 
-/** The manifest in `dir`, if there is a valid one, and the sha256 of its text. */
-export function readManifestAndHash(dir: string): { manifest: Manifest; hash: string } | undefined {
+/** The manifest in `dir`, if there is a valid one, and its text as read. */
+export function readManifestText(dir: string): { manifest: Manifest; text: string } | undefined {
   const entry = inspect(join(dir, MANIFEST));
   if (entry.kind !== 'file') return undefined;
   try {
     const m = JSON.parse(entry.content) as Manifest;
-    if (m && m.generator === 'acore' && hashes(m.files) && (m.pending === undefined || hashes(m.pending))) return { manifest: m, hash: sha256(entry.content) };
+    if (m && m.generator === 'acore' && hashes(m.files) && (m.pending === undefined || hashes(m.pending))) return { manifest: m, text: entry.content };
   } catch {
     // A broken manifest records nothing: every existing file is then treated as not ours.
   }
