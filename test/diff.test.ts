@@ -414,3 +414,53 @@ describe('describe: fire times, rates and words', () => {
     expect(describeCron(schedule('0 0 */2 * 1'))).toMatch(/precisely/);
   });
 });
+
+describe('SharedWork: the two sides of a diff compiled with shared work', () => {
+  const TARGETS = ['systemd', 'crontab', 'github'] as const;
+
+  /** What a compile says, every lazily placed diagnostic read in full. */
+  function outcome(r: { artefacts: { target: string; path: string; content: string }[]; diagnostics: unknown[] }) {
+    return {
+      artefacts: r.artefacts.map((a) => [a.target, a.path, a.content]),
+      diagnostics: JSON.parse(JSON.stringify(r.diagnostics)) as unknown,
+    };
+  }
+
+  it('gives each side exactly what a compile of its own gives, and shares what the sides have alike', async () => {
+    const { emit, loadDefinitions, SharedWork } = await import('../src/compiler/compile.ts');
+    const { loadTarget, targetOptions } = await import('../src/cli/compile-shared.ts');
+    const targets = await Promise.all(TARGETS.map(loadTarget));
+    const options = targetOptions({ scope: 'user' });
+    const file = (path: string, text = read(ROOT, path)) => ({ path, name: path, text });
+    const sweep = read(ROOT, SWEEP);
+    const changedSweep = sweep.replace('cron_expression: "*/15 * * * *"', 'cron_expression: "*/20 * * * *"');
+    expect(changedSweep).not.toBe(sweep);
+    const base = [file(SWEEP), file(CLEANUP), file(COMMIT_SYNC)];
+    const heads = {
+      // One definition changed (its text, same path), the others alike.
+      edited: [file(SWEEP, changedSweep), file(CLEANUP), file(COMMIT_SYNC)],
+      // A new file sorts first and takes the id of an unchanged one, which is now the duplicate;
+      // and a file that does not parse.
+      clash: [file(SWEEP), file(CLEANUP), file(COMMIT_SYNC), file('definitions/a-first.yaml', read(ROOT, CLEANUP)), file('definitions/broken.yaml', 'id: [unclosed\n')],
+      // The same text under another name: another source, so other generated headers.
+      moved: [file('definitions/moved/sweep.yaml', sweep), file(CLEANUP), file(COMMIT_SYNC)],
+    };
+    const alone = (files: typeof base) => outcome(emit(loadDefinitions(files), targets, options));
+    for (const [name, head] of Object.entries(heads)) {
+      const shared = new SharedWork();
+      const baseShared = emit(loadDefinitions(base, undefined, shared), targets, options, undefined, { shared });
+      const headShared = emit(loadDefinitions(head, undefined, shared), targets, options, undefined, { shared });
+      expect(outcome(baseShared), name).toEqual(alone(base));
+      expect(outcome(headShared), name).toEqual(alone(head));
+      if (name === 'edited') {
+        // Work was shared, not merely repeated: the unchanged definitions' files are the same objects.
+        const same = headShared.artefacts.filter((a) => baseShared.artefacts.includes(a));
+        expect(same.map((a) => a.path)).toEqual(expect.arrayContaining([expect.stringContaining('state-hub-stale-task-cleanup')]));
+        expect(same.some((a) => a.path.includes('consistency-sweep'))).toBe(false);
+      }
+    }
+    expect(alone(heads.clash).diagnostics).toEqual(
+      expect.arrayContaining([expect.objectContaining({ code: 'id-duplicate', file: CLEANUP }), expect.objectContaining({ file: 'definitions/broken.yaml', severity: 'error' })]),
+    );
+  });
+});

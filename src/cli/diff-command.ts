@@ -12,7 +12,7 @@
 import { createTwoFilesPatch } from 'diff';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { emit, loadDefinitions, type LoadedDefinition } from '../compiler/compile.ts';
+import { emit, loadDefinitions, type LoadedDefinition, SharedWork } from '../compiler/compile.ts';
 import { compareDiagnostics, type Diagnostic, hasErrors } from '../compiler/diagnostics.ts';
 import type { ActivityIR, TargetName } from '../compiler/ir.ts';
 import { TARGET_NAMES } from '../compiler/schema.ts';
@@ -401,9 +401,11 @@ async function runDiff(opts: DiffOptions, io: Io): Promise<number> {
   const targetNames = opts.target?.length ? opts.target : [...TARGET_NAMES];
   const targets = await Promise.all(targetNames.map(loadTarget));
   const options = targetOptions({ scope: 'user' });
+  // A file the two sides have alike is compiled once (most of them, in a fleet's pull request).
+  const shared = new SharedWork();
   const build = (name: SideName, label: string, mdLabel: string, commit: string | undefined, r: typeof baseRead): Side => {
-    const loaded = loadDefinitions(r.files);
-    const result = emit(loaded, targets, options);
+    const loaded = loadDefinitions(r.files, undefined, shared);
+    const result = emit(loaded, targets, options, undefined, { shared });
     return {
       name,
       label,

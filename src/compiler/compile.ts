@@ -38,8 +38,83 @@ export type Stage = 'load' | 'validate' | 'lower' | 'emit' | 'locate';
 export type Measure = <T>(stage: Stage, run: () => T) => T;
 const untimed: Measure = (_stage, run) => run();
 
+/** One document of a file, checked and lowered on its own (before it is set against the other files). */
+interface CheckedDocument {
+  document: LoadedDocument;
+  /** What the schema found. */
+  validation: Diagnostic[];
+  /** Set when the document passed the schema. */
+  id?: string;
+  enabled: boolean;
+  /** Set when it also lowered without error. */
+  ir?: ActivityIR;
+  /** What lowering found. */
+  lowering: Diagnostic[];
+}
+
+/** A file loaded, each of its documents checked and lowered: all that depends on the file alone. */
+interface CheckedFile {
+  diagnostics: Diagnostic[];
+  documents: CheckedDocument[];
+}
+
+function checkFile(file: SourceFile & { name?: string }, measure: Measure): CheckedFile {
+  const loaded = measure('load', () => loadFile(file));
+  const documents: CheckedDocument[] = [];
+  for (const document of loaded.documents) {
+    const validated = measure('validate', () => validateDocument(document));
+    const checked: CheckedDocument = { document, validation: validated.diagnostics, enabled: false, lowering: [] };
+    documents.push(checked);
+    const value = validated.value;
+    if (!value) continue;
+    checked.id = value.id;
+    checked.enabled = value.enabled;
+    const source = file.name ?? file.path;
+    const report = makeReporter(document, checked.lowering);
+    const ir = measure('lower', () => lowerDefinition(value, document.index > 0 ? `${source} (document ${document.index + 1})` : source, report));
+    if (ir) checked.ir = ir;
+    // Checked and lowered: later messages take positions from the text, not from this tree,
+    // and a fleet's worth of these trees is work for the garbage collector.
+    document.value = undefined;
+  }
+  return { diagnostics: loaded.diagnostics, documents };
+}
+
+/**
+ * Work shared by compiles of two versions of the same definitions with the same targets and
+ * options (`acore diff`'s base and head): a file whose path, name and text are the same in both
+ * is loaded, checked and lowered once, and each target makes its part of a definition once.
+ * Everything cached depends only on those inputs, so a result is the same with or without it.
+ */
+export class SharedWork {
+  readonly #files = new Map<string, { name: string | undefined; text: string; checked: CheckedFile }>();
+  readonly #parts = new Map<TargetName, WeakMap<ActivityIR, TargetPart | undefined>>();
+  /** The options the parts were made with: another compile's options get no parts from here. */
+  #options: TargetOptions | undefined;
+
+  checked(file: SourceFile & { name?: string }, measure: Measure): CheckedFile {
+    const known = this.#files.get(file.path);
+    if (known && known.name === file.name && known.text === file.text) return known.checked;
+    const checked = checkFile(file, measure);
+    this.#files.set(file.path, { name: file.name, text: file.text, checked });
+    return checked;
+  }
+
+  /** Target `target`'s part of `ir`, made once per definition lowered here. */
+  part(target: Target, ir: ActivityIR, options: TargetOptions): TargetPart | undefined {
+    this.#options ??= options;
+    if (options !== this.#options) return target.part(ir, options);
+    let parts = this.#parts.get(target.name);
+    if (!parts) this.#parts.set(target.name, (parts = new WeakMap()));
+    if (parts.has(ir)) return parts.get(ir);
+    const part = target.part(ir, options);
+    parts.set(ir, part);
+    return part;
+  }
+}
+
 /** Load, validate and lower every definition. `name` of each file is its stable display name. */
-export function loadDefinitions(files: readonly (SourceFile & { name?: string })[], measure: Measure = untimed): LoadResult {
+export function loadDefinitions(files: readonly (SourceFile & { name?: string })[], measure: Measure = untimed, shared?: SharedWork): LoadResult {
   const diagnostics: Diagnostic[] = [];
   const definitions: LoadedDefinition[] = [];
   const claimed = new Set<string>();
@@ -51,39 +126,30 @@ export function loadDefinitions(files: readonly (SourceFile & { name?: string })
   };
 
   for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
-    const loaded = measure('load', () => loadFile(file));
-    diagnostics.push(...loaded.diagnostics);
-    for (const document of loaded.documents) {
-      const validated = measure('validate', () => validateDocument(document));
-      diagnostics.push(...validated.diagnostics);
-      const value = validated.value;
-      if (!value) continue;
-      claimed.add(value.id);
-      const report = makeReporter(document, diagnostics);
-
-      const first = seen.get(value.id);
+    const checked = shared ? shared.checked(file, measure) : checkFile(file, measure);
+    for (const d of checked.diagnostics) diagnostics.push(d);
+    for (const { document, validation, id, enabled, ir, lowering } of checked.documents) {
+      for (const d of validation) diagnostics.push(d);
+      if (id === undefined) continue;
+      claimed.add(id);
+      const first = seen.get(id);
       if (first) {
         const there = idRange(first);
         const here = idRange(document);
-        const related = { message: `'${value.id}' is first defined here`, file: first.file.path, ...(there ? { range: there } : {}) };
+        const related = { message: `'${id}' is first defined here`, file: first.file.path, ...(there ? { range: there } : {}) };
         diagnostics.push({
           code: 'id-duplicate',
           severity: 'error',
-          message: `duplicate id '${value.id}' (also defined in ${first.file.path}${there ? `:${there.start.line}:${there.start.col}` : ''})`,
+          message: `duplicate id '${id}' (also defined in ${first.file.path}${there ? `:${there.start.line}:${there.start.col}` : ''})`,
           file: file.path,
           ...(here ? { range: here } : {}),
           related: [related],
         });
       } else {
-        seen.set(value.id, document);
+        seen.set(id, document);
       }
-
-      const source = file.name ?? file.path;
-      const ir = measure('lower', () => lowerDefinition(value, document.index > 0 ? `${source} (document ${document.index + 1})` : source, report));
-      if (ir && !first) definitions.push({ ir, document, enabled: value.enabled });
-      // Checked and lowered: later messages take positions from the text, not from this tree,
-      // and a fleet's worth of these trees is work for the garbage collector.
-      document.value = undefined;
+      for (const d of lowering) diagnostics.push(d);
+      if (ir && !first) definitions.push({ ir, document, enabled });
     }
   }
   return { definitions, diagnostics, claimed };
@@ -192,7 +258,7 @@ export function compile(
     for (const k of r.diagnostics) loaded.diagnostics.push({ ...k, file: file.path });
   }
   if (seen.size !== withText.size) return fallback('a reused file is missing');
-  return emit(loaded, targets, options, measure, reuse, { documents, files });
+  return emit(loaded, targets, options, measure, { reuse, reused: { documents, files } });
 }
 
 /** A reused definition's part for one target: its files by hash, and its problems again. */
@@ -220,9 +286,14 @@ export function emit(
   targets: readonly Target[],
   options: TargetOptions,
   measure: Measure = untimed,
-  reuse: readonly ReusedDefinition[] = [],
-  reused: { documents: ReadonlyMap<string, LoadedDocument>; files: readonly (SourceFile & { name?: string })[] } = { documents: new Map(), files: [] },
+  more: {
+    reuse?: readonly ReusedDefinition[];
+    reused?: { documents: ReadonlyMap<string, LoadedDocument>; files: readonly (SourceFile & { name?: string })[] };
+    /** The same SharedWork the definitions were loaded with. */
+    shared?: SharedWork;
+  } = {},
 ): CompileResult {
+  const { reuse = [], reused = { documents: new Map(), files: [] }, shared } = more;
   const diagnostics = [...loaded.diagnostics];
   const active = loaded.definitions.filter((d) => d.enabled);
   const byId = new Map(active.map((d) => [d.ir.id, d]));
@@ -245,7 +316,7 @@ export function emit(
 
   for (const target of targets) {
     const out = measure('emit', () => {
-      const parts = entries.map((e) => (e.def ? target.part(e.def.ir, options) : reusedPart(target.name, e.reused!)));
+      const parts = entries.map((e) => (e.def ? (shared ? shared.part(target, e.def.ir, options) : target.part(e.def.ir, options)) : reusedPart(target.name, e.reused!)));
       partsOf.push(parts);
       return joinParts(target, parts, options);
     });
