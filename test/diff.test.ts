@@ -359,6 +359,32 @@ describe('acore diff: invalid definitions', () => {
   });
 });
 
+describe('acore diff: files git holds that cannot be definitions', () => {
+  it('a file that is not UTF-8 or too large is an error on each side that holds it, named on that side', async () => {
+    const repo = repoWithDefinitions();
+    const latin1 = 'definitions/the-custodian/latin1.yaml';
+    const huge = 'definitions/the-custodian/huge.yaml';
+    mkdirSync(join(repo, 'definitions/the-custodian'), { recursive: true });
+    // Valid YAML in Latin-1: "\xe9" alone is not UTF-8.
+    writeFileSync(join(repo, latin1), Buffer.from('id: x.caf\xe9\n', 'latin1'));
+    writeFileSync(join(repo, huge), `# ${'x'.repeat(1024 * 1024)}\n`);
+    commitAll(repo, 'bad files');
+    // The head keeps the Latin-1 file as it is (the same blob) and drops the huge one.
+    rmSync(join(repo, huge));
+    commitAll(repo, 'one dropped', HEAD_DATE);
+
+    const r = await diff(repo, ['--base', 'HEAD~1', '--head', 'HEAD']);
+    expect(r.code).toBe(1);
+    const [baseReport, headReport] = r.stderr.split(/^acore: head /m);
+    expect(baseReport).toMatch(/^acore: base \(HEAD~1/);
+    expect(baseReport).toMatch(new RegExp(`${latin1}: error\\[io-encoding\\]: not valid UTF-8`));
+    expect(baseReport).toMatch(new RegExp(`${huge}: error\\[io-read\\]: file is \\d+ bytes; definitions are limited to 1048576 bytes`));
+    expect(headReport).toMatch(/^\(HEAD/);
+    expect(headReport).toMatch(new RegExp(`${latin1}: error\\[io-encoding\\]`));
+    expect(headReport).not.toContain(huge);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // The words and numbers behind the report
 

@@ -39,10 +39,12 @@ import {
   mergeBase,
   readBlobs,
   repositoryRoot,
+  type TreeFile,
 } from './git.ts';
 import { EXIT, type Io } from './main.ts';
 import { formatDiagnostic, summary } from './report.ts';
 import { MAX_DEFINITION_BYTES, readDefinitions } from './sources.ts';
+import { type Timings, withTimings } from './timings.ts';
 
 export interface DiffOptions {
   base?: string;
@@ -54,16 +56,18 @@ export interface DiffOptions {
 
 class UsageError extends Error {}
 
-export async function diffCommand(opts: DiffOptions, io: Io): Promise<number> {
-  try {
-    return await runDiff(opts, io);
-  } catch (e) {
-    if (e instanceof GitError || e instanceof UsageError) {
-      io.stderr(`acore: ${e.message}\n`);
-      return EXIT.usage;
+export function diffCommand(opts: DiffOptions, io: Io): Promise<number> {
+  return withTimings(io.env, async (timings) => {
+    try {
+      return await runDiff(opts, io, timings);
+    } catch (e) {
+      if (e instanceof GitError || e instanceof UsageError) {
+        io.stderr(`acore: ${e.message}\n`);
+        return EXIT.usage;
+      }
+      throw e;
     }
-    throw e;
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -119,7 +123,14 @@ function locate(root: string, dir: string, cwd: string): Location {
   return { root, dirInRepo: inRepo.split(sep).join('/'), rootName: basename(resolve(cwd, dir)), display: dir };
 }
 
-async function readCommitSide(loc: Location, cwd: string, commit: string): Promise<Pick<Side, 'exists' | 'files' | 'diagnostics'>> {
+/** A commit's definition files as listed (not yet read), and those refused for their size. */
+interface ListedSide {
+  exists: boolean;
+  files: TreeFile[];
+  diagnostics: Diagnostic[];
+}
+
+async function listCommitSide(loc: Location, cwd: string, commit: string): Promise<ListedSide> {
   const tree = await listTree(loc.root, commit, loc.dirInRepo);
   const diagnostics: Diagnostic[] = [];
   const candidates = tree.files.filter((f) => {
@@ -127,30 +138,47 @@ async function readCommitSide(loc: Location, cwd: string, commit: string): Promi
     const parts = below.split('/');
     return /\.ya?ml$/i.test(parts[parts.length - 1] ?? '') && !parts.some((p) => p.startsWith('.'));
   });
-  const display = (p: string) => {
-    const r = relative(cwd, join(loc.root, ...p.split('/')));
-    return (r.startsWith('..') ? join(loc.root, p) : r).split(sep).join('/');
-  };
-  const small = candidates.filter((f) => {
+  const files = candidates.filter((f) => {
     if (f.size <= MAX_DEFINITION_BYTES) return true;
-    diagnostics.push({ code: 'io-read', severity: 'error', message: `file is ${f.size} bytes; definitions are limited to ${MAX_DEFINITION_BYTES} bytes`, file: display(f.path) });
+    diagnostics.push({ code: 'io-read', severity: 'error', message: `file is ${f.size} bytes; definitions are limited to ${MAX_DEFINITION_BYTES} bytes`, file: displayPath(loc, cwd, f.path) });
     return false;
   });
-  const blobs = await readBlobs(loc.root, small.map((f) => f.object));
+  return { exists: tree.exists, files, diagnostics };
+}
+
+function displayPath(loc: Location, cwd: string, path: string): string {
+  const r = relative(cwd, join(loc.root, ...path.split('/')));
+  return (r.startsWith('..') ? join(loc.root, path) : r).split(sep).join('/');
+}
+
+/**
+ * A listed side with its files' texts, from blobs read for both sides at once. A blob both sides
+ * hold is decoded once (`texts`, by object name; undefined: not UTF-8), so their files share one string.
+ */
+function readCommitSide(loc: Location, cwd: string, listed: ListedSide, blobs: ReadonlyMap<string, Buffer>, texts: Map<string, string | undefined>): Pick<Side, 'exists' | 'files' | 'diagnostics'> {
+  const diagnostics = [...listed.diagnostics];
   const files: Side['files'] = [];
-  for (const f of small) {
-    const path = display(f.path);
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  for (const f of listed.files) {
+    const path = displayPath(loc, cwd, f.path);
     const below = loc.dirInRepo ? f.path.slice(loc.dirInRepo.length + 1) : f.path;
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(blobs.get(f.object) ?? Buffer.alloc(0));
-    } catch {
+    if (!texts.has(f.object)) {
+      let text: string | undefined;
+      try {
+        text = decoder.decode(blobs.get(f.object) ?? Buffer.alloc(0));
+      } catch {
+        text = undefined;
+      }
+      texts.set(f.object, text);
+    }
+    const text = texts.get(f.object);
+    if (text === undefined) {
       diagnostics.push({ code: 'io-encoding', severity: 'error', message: 'not valid UTF-8', file: path });
       continue;
     }
     files.push({ path, name: `${loc.rootName}/${below}`, text });
   }
-  return { exists: tree.exists, files, diagnostics };
+  return { exists: listed.exists, files, diagnostics };
 }
 
 function readWorkingTree(loc: Location, dir: string, cwd: string): Pick<Side, 'exists' | 'files' | 'diagnostics'> {
@@ -329,7 +357,7 @@ function parseNow(io: Io): number | undefined {
   return ms;
 }
 
-async function runDiff(opts: DiffOptions, io: Io): Promise<number> {
+async function runDiff(opts: DiffOptions, io: Io, timings: Timings | undefined): Promise<number> {
   const fixedNow = parseNow(io);
   const resolveOrFail = async (ref: string, what: string): Promise<CommitInfo> => {
     const found = await commit(io.cwd, ref);
@@ -391,9 +419,14 @@ async function runDiff(opts: DiffOptions, io: Io): Promise<number> {
     nowSource = 'now';
   }
 
-  const read = async (commit: string | undefined, workingTree: boolean) =>
-    workingTree ? readWorkingTree(loc, opts.definitions, io.cwd) : commit ? await readCommitSide(loc, io.cwd, commit) : { exists: false, files: [], diagnostics: [] };
-  const [baseRead, headRead] = await Promise.all([read(baseCommit, false), read(headCommit, headCommit === undefined)]);
+  // Both commits listed, then every blob they hold read in one `git cat-file` (a blob both
+  // hold, most of them in a pull request, is read once).
+  const [baseListed, headListed] = await Promise.all([baseCommit ? listCommitSide(loc, io.cwd, baseCommit) : undefined, headCommit ? listCommitSide(loc, io.cwd, headCommit) : undefined]);
+  const blobs = await readBlobs(loc.root, [...(baseListed?.files ?? []), ...(headListed?.files ?? [])].map((f) => f.object));
+  const texts = new Map<string, string | undefined>();
+  const fromCommit = (listed: ListedSide | undefined) => (listed ? readCommitSide(loc, io.cwd, listed, blobs, texts) : { exists: false, files: [], diagnostics: [] });
+  const baseRead = fromCommit(baseListed);
+  const headRead = headCommit === undefined ? readWorkingTree(loc, opts.definitions, io.cwd) : fromCommit(headListed);
   if (!baseRead.exists && !headRead.exists) {
     throw new UsageError(`definitions directory ${opts.definitions} exists neither in ${baseLabel} nor in ${headLabel}`);
   }
@@ -404,8 +437,8 @@ async function runDiff(opts: DiffOptions, io: Io): Promise<number> {
   // A file the two sides have alike is compiled once (most of them, in a fleet's pull request).
   const shared = new SharedWork();
   const build = (name: SideName, label: string, mdLabel: string, commit: string | undefined, r: typeof baseRead): Side => {
-    const loaded = loadDefinitions(r.files, undefined, shared);
-    const result = emit(loaded, targets, options, undefined, { shared });
+    const loaded = loadDefinitions(r.files, timings?.measure, shared);
+    const result = emit(loaded, targets, options, timings?.measure, { shared });
     return {
       name,
       label,

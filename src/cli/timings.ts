@@ -1,5 +1,5 @@
 /**
- * ACORE_TIMINGS=<file>: where a compile spends its time, for the benchmark (bench/run.mjs).
+ * ACORE_TIMINGS=<file>: where a compile (or install, or diff) spends its time, for the benchmark (bench/run.mjs).
  * Stages: read (definitions from disk), load/validate/lower (the compiler), emit (targets),
  * locate (the targets' problems as diagnostics; a position is only found when a sort or the
  * report needs it, and that cost falls in emit or report), report (printing diagnostics), plan
