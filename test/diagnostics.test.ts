@@ -149,3 +149,19 @@ describe('diagnostics across files', () => {
     expect(r.artefacts.length).toBe(3);
   });
 });
+
+describe("a target's warning, placed when first read", () => {
+  it('has its range as data like any diagnostic: own, enumerable, in JSON, start and end where the field is', async () => {
+    const { githubTarget } = await import('../src/targets/github/index.ts');
+    // No time zone: GitHub reads the schedule in UTC, which it warns about at the cron expression.
+    const r = compile([{ path: 'defs/t.yaml', text: BASE, name: 'defs/t.yaml' }], [githubTarget], { scope: 'user' });
+    const d = r.diagnostics.find((x) => x.code === 'target-approximated' && /in UTC/.test(x.message));
+    expect(d, JSON.stringify(r.diagnostics)).toBeDefined();
+    const line = BASE.split('\n').findIndex((l) => l.includes('cron_expression')) + 1;
+    const col = BASE.split('\n')[line - 1]!.indexOf('"0 3') + 1;
+    const want = { start: { line, col }, end: { line, col: col + '"0 3 * * *"'.length } };
+    expect(Object.keys(d!)).toEqual(['code', 'severity', 'message', 'file', 'range']);
+    expect(JSON.parse(JSON.stringify(d))).toEqual({ code: 'target-approximated', severity: 'warning', message: d!.message, file: 'defs/t.yaml', range: want });
+    expect({ ...d!.range }).toEqual(want);
+  });
+});

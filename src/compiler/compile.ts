@@ -9,7 +9,7 @@
  * and the result is the same as if they had been (or `fallback` says why it cannot be).
  */
 import { type Artefact, ContentNotKept, joinParts, type Target, type TargetOptions, type TargetPart, type TargetProblem } from '../targets/target.ts';
-import { compareDiagnostics, type Diagnostic, hasErrors, type Range } from './diagnostics.ts';
+import { compareDiagnostics, type Diagnostic, hasErrors, type Position, type Range } from './diagnostics.ts';
 import type { ActivityIR, TargetName } from './ir.ts';
 import { type LoadedDocument, loadFile, nodeAt, nodeRange } from './load.ts';
 import { locate, lowerDefinition, makeReporter } from './lower.ts';
@@ -261,21 +261,32 @@ export function compile(
   return emit(loaded, targets, options, measure, { reuse, reused: { documents, files } });
 }
 
+/** A reused file: its hash, not its text (`content`, own and enumerable like any artefact's, throws ContentNotKept). */
+class NotKept implements Artefact {
+  declare readonly content: string;
+  constructor(
+    readonly target: TargetName,
+    readonly path: string,
+    readonly ids: string[],
+    readonly hash: string,
+  ) {
+    Object.defineProperty(this, 'content', NotKept.#CONTENT);
+  }
+
+  // One getter for all (see PlacedWhenAsked).
+  static readonly #CONTENT: PropertyDescriptor = {
+    enumerable: true,
+    get(this: NotKept) {
+      throw new ContentNotKept(`${this.target}/${this.path}: reused, its text was not kept`);
+    },
+  };
+}
+
 /** A reused definition's part for one target: its files by hash, and its problems again. */
 function reusedPart(target: TargetName, r: ReusedDefinition): TargetPart | undefined {
   const cached = r.parts[target];
   if (!cached) return undefined;
-  const artefacts = cached.files.map(
-    ([path, hash]): Artefact => ({
-      target,
-      path,
-      ids: [r.id],
-      hash,
-      get content(): string {
-        throw new ContentNotKept(`${target}/${path}: reused, its text was not kept`);
-      },
-    }),
-  );
+  const artefacts = cached.files.map(([path, hash]): Artefact => new NotKept(target, path, [r.id], hash));
   const problems = cached.problems ?? [];
   return cached.share === undefined ? { artefacts, problems } : { artefacts, problems, share: cached.share };
 }
@@ -421,37 +432,83 @@ const unlocated = new WeakMap<LoadedDocument, number>();
  */
 function targetDiagnostic(document: LoadedDocument, p: TargetProblem): Diagnostic {
   unlocated.set(document, (unlocated.get(document) ?? 0) + 1);
-  let range: Range | undefined;
-  let exact: Range | undefined;
-  const located = () => (exact ??= locate(document, p.field));
-  const d = { code: p.code, severity: p.severity, message: p.message, file: document.file.path } as Diagnostic;
-  Object.defineProperty(d, 'range', {
+  return new PlacedWhenAsked(document, p);
+}
+
+/**
+ * Its `range` (an own, enumerable property, as on every diagnostic) is found on first read.
+ * Classes whose accessors are shared, not objects each with a getter of its own: V8 keeps those
+ * as dictionaries, with a closure each (at fleet scale, megabytes and garbage-collector work).
+ */
+class PlacedWhenAsked implements Diagnostic {
+  readonly code: Diagnostic['code'];
+  readonly severity: Diagnostic['severity'];
+  readonly message: string;
+  readonly file: string;
+  declare readonly range: Range;
+  declare help?: string;
+  readonly #document: LoadedDocument;
+  readonly #field: TargetProblem['field'];
+  #range: Range | undefined;
+  #exact: Range | undefined;
+
+  constructor(document: LoadedDocument, p: TargetProblem) {
+    this.code = p.code;
+    this.severity = p.severity;
+    this.message = p.message;
+    this.file = document.file.path;
+    Object.defineProperty(this, 'range', PlacedWhenAsked.#RANGE);
+    if (p.help) this.help = p.help;
+    this.#document = document;
+    this.#field = p.field;
+  }
+
+  static readonly #RANGE: PropertyDescriptor = {
     enumerable: true,
-    get() {
-      if (range === undefined) {
-        const offset = document.startOf(p.field);
-        if (offset === undefined) range = located();
-        else {
-          const start = document.lines.position(offset);
-          range = {
-            start,
-            get end() {
-              return located().end;
-            },
-          };
-        }
-        const left = (unlocated.get(document) ?? 1) - 1;
-        if (left > 0) unlocated.set(document, left);
-        else {
-          unlocated.delete(document);
-          document.forget();
-        }
-      }
-      return range;
+    get(this: PlacedWhenAsked) {
+      return this.#place();
     },
-  });
-  if (p.help) d.help = p.help;
-  return d;
+  };
+
+  /** Where the field is, start and end, from the `yaml` document. */
+  exact(): Range {
+    return (this.#exact ??= locate(this.#document, this.#field));
+  }
+
+  #place(): Range {
+    if (this.#range === undefined) {
+      const document = this.#document;
+      const offset = document.startOf(this.#field);
+      this.#range = offset === undefined ? this.exact() : new EndWhenAsked(document.lines.position(offset), this);
+      const left = (unlocated.get(document) ?? 1) - 1;
+      if (left > 0) unlocated.set(document, left);
+      else {
+        unlocated.delete(document);
+        document.forget();
+      }
+    }
+    return this.#range;
+  }
+}
+
+/** A range whose start is known and whose `end` (own and enumerable) is found on first read. */
+class EndWhenAsked implements Range {
+  declare readonly end: Position;
+  readonly #of: PlacedWhenAsked;
+  constructor(
+    readonly start: Position,
+    of: PlacedWhenAsked,
+  ) {
+    this.#of = of;
+    Object.defineProperty(this, 'end', EndWhenAsked.#END);
+  }
+
+  static readonly #END: PropertyDescriptor = {
+    enumerable: true,
+    get(this: EndWhenAsked) {
+      return this.#of.exact().end;
+    },
+  };
 }
 
 /**

@@ -73,28 +73,38 @@ class FileState {
   }
 }
 
-/** `fast`: the file was read by js-yaml (no alias, nothing the two parsers read differently). */
-function loadedDocument(state: FileState, value: unknown, index: number, fast: boolean): LoadedDocument {
-  return {
-    file: state.file,
-    value,
-    index,
-    get lines() {
-      return state.lines;
-    },
-    forget: () => state.forget(),
-    startOf: (path) => {
-      // (js-yaml drops a leading byte order mark, which would shift every offset by one)
-      const roots = fast && state.file.text.charCodeAt(0) !== 0xfeff ? state.starts : null;
-      return roots ? startAt(roots[index], path) : undefined;
-    },
-    get doc() {
-      // js-yaml is more lenient than `yaml` in a few corners (e.g. a quoted scalar whose next
-      // line is not indented), so `yaml` may see fewer documents. A diagnostic must never
-      // crash the compile: it then points at the start of the file instead.
-      return state.docs[index] ?? (state.empty ??= parseDocument('', YAML_OPTIONS) as Document.Parsed);
-    },
-  };
+/**
+ * `fast`: the file was read by js-yaml (no alias, nothing the two parsers read differently).
+ * A class, not an object literal with getters: V8 keeps every such literal as a dictionary, with
+ * closures of its own, which at fleet scale is megabytes and work for the garbage collector.
+ */
+class Loaded implements LoadedDocument {
+  readonly file: SourceFile;
+  constructor(
+    readonly state: FileState,
+    public value: unknown,
+    readonly index: number,
+    readonly fast: boolean,
+  ) {
+    this.file = state.file;
+  }
+  get lines(): LineIndex {
+    return this.state.lines;
+  }
+  forget(): void {
+    this.state.forget();
+  }
+  startOf(path: readonly PathSegment[]): number | undefined {
+    // (js-yaml drops a leading byte order mark, which would shift every offset by one)
+    const roots = this.fast && this.state.file.text.charCodeAt(0) !== 0xfeff ? this.state.starts : null;
+    return roots ? startAt(roots[this.index], path) : undefined;
+  }
+  get doc(): Document.Parsed {
+    // js-yaml is more lenient than `yaml` in a few corners (e.g. a quoted scalar whose next
+    // line is not indented), so `yaml` may see fewer documents. A diagnostic must never
+    // crash the compile: it then points at the start of the file instead.
+    return this.state.docs[this.index] ?? (this.state.empty ??= parseDocument('', YAML_OPTIONS) as Document.Parsed);
+  }
 }
 
 /**
@@ -206,7 +216,7 @@ export function loadFile(file: SourceFile): { documents: LoadedDocument[]; diagn
   }
   const fast = fastValues(file.text);
   if (fast && fast.some((v) => v !== null && v !== undefined)) {
-    const documents = fast.flatMap((value, index) => (value === null || value === undefined ? [] : [loadedDocument(state, value, index, true)]));
+    const documents = fast.flatMap((value, index) => (value === null || value === undefined ? [] : [new Loaded(state, value, index, true)]));
     return { documents, diagnostics: [] };
   }
 
@@ -290,7 +300,7 @@ export function loadFile(file: SourceFile): { documents: LoadedDocument[]; diagn
       }
       return;
     }
-    documents.push(loadedDocument(state, value, index, false));
+    documents.push(new Loaded(state, value, index, false));
   });
   if (list.length === 0 || (documents.length === 0 && diagnostics.length === 0)) {
     diagnostics.push({
