@@ -132,7 +132,7 @@ function emitJob(ir: ActivityIR, trigger: CronTriggerIR, scriptDir: string, opti
   const tools = requiredTools(ir);
   if (needsCheck) tools.push('GNU date (coreutils)');
   tools.push('logger (bsdutils)');
-  const where = trigger.timezone ? `in ${trigger.timezone}${zone ? '' : ' (the host’s zone, stated with --cron-host-tz)'}` : 'in the host’s local time';
+  const where = trigger.timezone ? `in ${trigger.timezone}${zone ? '' : " (the host's zone, stated with --cron-host-tz)"}` : "in the host's local time";
   const content = tpl.job({
     header: generatedHeader(ir, 'crontab', [`Needs on the host: /bin/sh, coreutils, ${tools.join(', ')}.`]),
     cron: commentSafe(`${s.expression} ${where}`),

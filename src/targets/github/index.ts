@@ -111,7 +111,7 @@ function workflow(ir: ActivityIR, cron: string | undefined): string {
   const trigger = ir.trigger;
   const guard = guardStep(ir);
   const run = runStep(ir);
-  const zone = trigger.kind === 'cron' ? (trigger.timezone ?? 'UTC, GitHub’s default (the definition names no time zone)') : undefined;
+  const zone = trigger.kind === 'cron' ? (trigger.timezone ?? "UTC, GitHub's default (the definition names no time zone)") : undefined;
   const filters = trigger.kind === 'event' && trigger.filters.length > 0 ? `, payload filters ${trigger.filters.map(([f, p]) => `${f}=${p}`).join(' ')}` : '';
   const header = yamlComment(
     generatedHeader(ir, 'github', [
