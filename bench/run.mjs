@@ -169,6 +169,8 @@ function measureDiff(n) {
     mkdirSync(repo, { recursive: true });
     cpSync(defs, join(repo, 'definitions'), { recursive: true, filter: (src) => !src.endsWith('.complete') });
     git(repo, 'init', '-q', '-b', 'main');
+    // No background gc racing the one below.
+    git(repo, 'config', 'gc.auto', '0');
     git(repo, 'add', '-A');
     git(repo, 'commit', '-q', '-m', 'fleet');
     const edited = join(repo, 'definitions', 'team-0', 'job-0.yaml');
