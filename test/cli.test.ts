@@ -226,6 +226,46 @@ describe('validate', () => {
   });
 });
 
+describe('validate FILE…: only the files (or directories) named, as an editor or a commit hook passes them', () => {
+  it('checks those files, with the same diagnostics as a whole-directory validate gives them', async () => {
+    const root = project({ 'a.yaml': def('demo.alpha'), 'team/bad.yaml': BAD, 'team/ok.yaml': def('demo.ok'), 'other.yaml': def('demo.other') });
+    const whole = await run(['validate', '-d', 'definitions'], root);
+    const some = await run(['validate', 'definitions/team/bad.yaml', 'definitions/a.yaml'], root);
+    expect(some.code).toBe(1);
+    const errorLines = (t: string) => t.split('\n').filter((l) => /^\S+:\d+:\d+: error\[/.test(l));
+    const badLines = errorLines(some.stderr);
+    expect(badLines.length).toBeGreaterThan(0);
+    expect(badLines.every((l) => l.startsWith('definitions/team/bad.yaml:'))).toBe(true);
+    expect(badLines).toEqual(errorLines(whole.stderr).filter((l) => l.startsWith('definitions/team/bad.yaml:')));
+    // Files not named are not read: other.yaml could be anything.
+    writeFileSync(join(root, 'definitions', 'other.yaml'), BAD);
+    const good = await run(['validate', 'definitions/a.yaml', 'definitions/team/ok.yaml', './definitions/a.yaml'], root);
+    expect(good.stderr).not.toMatch(/error/);
+    expect(good.code).toBe(0);
+    // Each file once, however it is named.
+    expect(good.stdout).toMatch(/^2 definitions valid/);
+  });
+
+  it('a directory is walked like the definitions directory; a file outside it and any extension are checked', async () => {
+    const root = project({ 'team/x.yaml': def('demo.x'), 'team/y.yml': def('demo.y'), 'team/.hidden.yaml': BAD, 'team/notes.txt': 'not yaml: [' });
+    writeFileSync(join(root, 'elsewhere.definition'), def('demo.elsewhere'));
+    const r = await run(['validate', 'definitions/team', 'elsewhere.definition'], root);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^3 definitions valid/);
+  });
+
+  it('an id two of the named files share is reported; a missing file is an error naming it', async () => {
+    const root = project({ 'a.yaml': def('demo.same'), 'b.yaml': def('demo.same') });
+    const dup = await run(['validate', 'definitions/a.yaml', 'definitions/b.yaml'], root);
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toMatch(/^definitions\/b\.yaml:\d+:\d+: error\[id-duplicate\]/m);
+    const missing = await run(['validate', 'definitions/a.yaml', 'definitions/gone.yaml'], root);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^definitions\/gone\.yaml: error\[io-read\]: does not exist/m);
+  });
+});
+
 describe('many warnings alike', () => {
   // Without a time zone, github warns for each definition that it reads the schedule in UTC.
   const zoneless = (id: string) => def(id).replace('  timezone: UTC\n', '');

@@ -118,12 +118,13 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   program
     .command('validate')
     .description('check definitions, and what each target would make of them; report every problem; writes nothing')
+    .argument('[paths...]', 'check only these files or directories (as an editor or a commit hook passes them), not the whole definitions directory')
     .option('-t, --target <targets>', 'targets to check against (default: all)', collectTargets)
     .option('-d, --definitions <dir>', 'definitions directory', 'definitions')
     .option('--all-warnings', 'print every warning (by default, of many alike only the first few are printed; the rest are counted)')
-    .action(async (opts) => {
+    .action(async (paths: string[], opts) => {
       const { validateCommand } = await import('./validate-command.ts');
-      code = await validateCommand(opts, io);
+      code = await validateCommand(opts, io, paths);
     });
 
   program

@@ -4,7 +4,7 @@
  */
 import { closeSync, type Dirent, fstatSync, openSync, readdirSync, readSync, type Stats, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { basename, relative, resolve, sep } from 'node:path';
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../compiler/diagnostics.ts';
 import type { SourceFile } from '../compiler/source.ts';
 
@@ -97,6 +97,22 @@ function walkDefinitions(dir: string, cwd: string, w: Walk): void {
  * @param skip names of files not to read (the caller reuses what they made)
  */
 export function readDefinitions(dir: string, cwd: string, skip?: ReadonlySet<string>, listing: Listing = listDefinitions(dir, cwd)): ReadResult {
+  const { files, diagnostics, skipped } = readListing(listing, skip);
+  if (files.length === 0 && skipped === 0 && diagnostics.length === 0) {
+    // Declarative: no definitions means no jobs (a compile removes what acore generated before).
+    // A directory that does not exist is still an error (a mistyped path).
+    diagnostics.push({
+      code: 'no-definitions',
+      severity: 'warning',
+      message: `no *.yaml or *.yml files in ${dir}: nothing to generate; files acore generated from it before are removed`,
+      file: '',
+    });
+  }
+  return { files, diagnostics };
+}
+
+/** The files of a listing, read (but those named in `skip`); every problem a diagnostic. */
+export function readListing(listing: Listing, skip?: ReadonlySet<string>): ReadResult & { skipped: number } {
   const diagnostics: Diagnostic[] = [...listing.diagnostics];
   const files: ReadResult['files'] = [];
   let skipped = 0;
@@ -112,17 +128,7 @@ export function readDefinitions(dir: string, cwd: string, skip?: ReadonlySet<str
     const file = readOne(abs, path, name, buffer, diagnostics);
     if (file) files.push(file);
   }
-  if (files.length === 0 && skipped === 0 && diagnostics.length === 0) {
-    // Declarative: no definitions means no jobs (a compile removes what acore generated before).
-    // A directory that does not exist is still an error (a mistyped path).
-    diagnostics.push({
-      code: 'no-definitions',
-      severity: 'warning',
-      message: `no *.yaml or *.yml files in ${dir}: nothing to generate; files acore generated from it before are removed`,
-      file: '',
-    });
-  }
-  return { files, diagnostics };
+  return { files, diagnostics, skipped };
 }
 
 /** One definition file, read whole into `buffer` and decoded; problems go to `diagnostics`. */
@@ -180,6 +186,43 @@ export interface Listing {
 export function listDefinitions(dir: string, cwd: string): Listing {
   const listing: Listing = { files: [], diagnostics: [] };
   walkDefinitions(dir, cwd, { diagnostics: listing.diagnostics, file: (abs, path, name) => listing.files.push([abs, path, name]) });
+  return listing;
+}
+
+/**
+ * Files named one by one (as an editor or a commit hook passes them; checked whatever their
+ * extension) and directories (walked as the definitions directory is), each file once, in path
+ * order. A file below the definitions directory `dir` has the name it has there.
+ */
+export function listPaths(paths: readonly string[], dir: string, cwd: string): Listing {
+  const listing: Listing = { files: [], diagnostics: [] };
+  const root = resolve(cwd, dir);
+  const rootName = basename(root);
+  const seen = new Set<string>();
+  const add = (abs: string, path: string) => {
+    if (seen.has(abs)) return;
+    seen.add(abs);
+    const below = relative(root, abs);
+    const name = below.startsWith('..') || isAbsolute(below) ? path : `${rootName}/${below.split(sep).join('/')}`;
+    listing.files.push([abs, path, name]);
+  };
+  for (const given of paths) {
+    const abs = resolve(cwd, given);
+    let st: Stats;
+    try {
+      st = statSync(abs);
+    } catch {
+      listing.diagnostics.push({ code: 'io-read', severity: 'error', message: 'does not exist', file: given });
+      continue;
+    }
+    if (st.isDirectory()) {
+      walkDefinitions(given, cwd, { diagnostics: listing.diagnostics, file: (a, path) => add(a, path) });
+      continue;
+    }
+    const shown = relative(cwd, abs).split(sep).join('/');
+    add(abs, shown.startsWith('..') || isAbsolute(shown) ? abs.split(sep).join('/') : shown);
+  }
+  listing.files.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
   return listing;
 }
 

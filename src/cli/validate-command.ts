@@ -6,10 +6,14 @@ import { TARGET_NAMES } from '../compiler/schema.ts';
 import { loadTarget, printDiagnostics, targetOptions } from './compile-shared.ts';
 import { EXIT, type Io } from './main.ts';
 import { summary } from './report.ts';
-import { readDefinitions } from './sources.ts';
+import { listPaths, readDefinitions, readListing } from './sources.ts';
 
-export async function validateCommand(opts: { definitions: string; target?: TargetName[]; allWarnings?: boolean }, io: Io): Promise<number> {
-  const read = readDefinitions(opts.definitions, io.cwd);
+/**
+ * `paths`: only these files (and directories) are checked, e.g. those a commit changes: an id
+ * they share with a file not given is found by a validate of the whole directory (or a compile).
+ */
+export async function validateCommand(opts: { definitions: string; target?: TargetName[]; allWarnings?: boolean }, io: Io, paths: readonly string[] = []): Promise<number> {
+  const read = paths.length > 0 ? readListing(listPaths(paths, opts.definitions, io.cwd)) : readDefinitions(opts.definitions, io.cwd);
   // The targets run too (nothing is written), so a definition its own targets cannot express is
   // reported here, not only at compile time.
   const targets = await Promise.all((opts.target?.length ? opts.target : TARGET_NAMES).map(loadTarget));
