@@ -6,8 +6,9 @@
  *   2. stop and disable the timers of definitions that no longer exist (only units acore
  *      generated and recorded; a job that is running is left to finish);
  *   3. write the files, remove the orphans;
- *   4. enable every timer, then one `daemon-reload` (skipped when the last install reloaded
- *      the manager and no file has been written since: the manager has these files loaded);
+ *   4. enable every timer not enabled yet (its link in timers.target.wants), then one
+ *      `daemon-reload` (skipped when the last install reloaded the manager and no file has
+ *      been written since: the manager has these files loaded);
  *   5. start every timer (a no-op for one already running); changed ones are restarted so the
  *      new schedule applies at once.
  *
@@ -17,7 +18,7 @@
  */
 import { createTwoFilesPatch } from 'diff';
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Artefact, DEFAULT_SCRIPT_DIR } from '../targets/target.ts';
 import { BlockError, currentBlock, mergeCrontab } from './crontab-block.ts';
@@ -80,6 +81,11 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
   const loaded =
     lastReloaded(dir, io.env) && plan.conflicts.length === 0 && plan.changes.every((c) => c.kind === 'unchanged' && (c.path === MANIFEST || plan.stats?.has(c.path)));
   const SKIPPED = `skipped: ${ctl} daemon-reload (no unit file changed since the last install reloaded the manager)\n`;
+  // Timers already enabled are not enabled again (a no-op that costs the manager ~1.6 s per
+  // 1,000); one someone disabled has lost its link and is enabled again.
+  const linked = enabledLinks(current, dir, scope, io.env);
+  const toEnable = current.filter((t) => !linked.has(t));
+  const ENABLED = linked.size > 0 ? `skipped: ${ctl} enable of ${linked.size} timer${linked.size === 1 ? '' : 's'} already enabled\n` : '';
 
   if (opts.dryRun) {
     const files = plan.changes.filter((c) => c.kind !== 'unchanged' && !c.path.startsWith('.'));
@@ -90,7 +96,8 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
     };
     would(['stop'], removed);
     would(['disable', '--no-reload'], removed);
-    would(['enable', '--no-reload'], current);
+    if (ENABLED) io.stdout(`would be ${ENABLED}`);
+    would(['enable', '--no-reload'], toEnable);
     if (loaded) io.stdout(`would be ${SKIPPED}`);
     else would(['daemon-reload'], 'none');
     would(['start'], [...added, ...kept]);
@@ -149,11 +156,14 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
   const applied = write(p, opts, io);
   if (typeof applied === 'number') return applied;
   reportApplied(p, applied, io);
-  // Each timer enabled (again: a timer someone disabled is brought back in line; --no-reload, as
-  // a reload costs the manager seconds for a fleet of thousands of units), one reload (unless the
-  // manager has these very files loaded), then new and unchanged timers started (a no-op for a
-  // running one) and changed ones restarted so that their new schedule applies at once.
-  const enabled = await step(['enable', '--no-reload'], current);
+  // Each timer not yet enabled is enabled (a timer someone disabled is brought back in line;
+  // --no-reload, as a reload costs the manager seconds for a fleet of thousands of units), one
+  // reload (unless the manager has these very files loaded), then new and unchanged timers
+  // started (a no-op for a running one) and changed ones restarted so that their new schedule
+  // applies at once.
+  if (ENABLED) io.stdout(ENABLED);
+  const enabledNow = new Set(await step(['enable', '--no-reload'], toEnable));
+  const enabled = current.filter((t) => linked.has(t) || enabledNow.has(t));
   if (loaded) io.stdout(SKIPPED);
   const reloaded = loaded || (await step(['daemon-reload'], 'none')).length > 0;
   inc.remember(applied, reloaded);
@@ -170,6 +180,32 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
   }
   io.stdout(`installed: ${added.length} timer${added.length === 1 ? '' : 's'} started, ${changed.length} restarted, ${removed.length} stopped and removed, ${kept.length} unchanged\n`);
   return EXIT.ok;
+}
+
+/**
+ * The timers among `timers` that are enabled as `systemctl enable` would enable them from `dir`:
+ * <the manager's unit configuration directory>/timers.target.wants/<timer> is a link to
+ * <dir>/<timer> (acore's timers have `WantedBy=timers.target` and no other [Install] setting,
+ * see templates/systemd/timer.hbs). For them, `enable` would change nothing.
+ */
+function enabledLinks(timers: readonly string[], dir: string, scope: 'user' | 'system', env: Io['env']): Set<string> {
+  const wants = join(unitDirectory(scope, env), 'timers.target.wants');
+  const out = new Set<string>();
+  let present: Set<string>;
+  try {
+    present = new Set(readdirSync(wants));
+  } catch {
+    return out;
+  }
+  for (const t of timers) {
+    if (!present.has(t)) continue;
+    try {
+      if (readlinkSync(join(wants, t)) === join(dir, t)) out.add(t);
+    } catch {
+      // not a link: `enable` decides
+    }
+  }
+  return out;
 }
 
 /** A command as printed: a fleet's thousands of unit names are summed up after the first few. */

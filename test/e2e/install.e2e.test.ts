@@ -107,7 +107,8 @@ describe('acore install', () => {
     const r = await install('--dry-run');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/would create .*inst\.gamma\.timer/);
-    expect(r.stdout).toMatch(/would run: systemctl --user enable --no-reload inst\.gamma\.timer inst\.alpha\.timer\n/);
+    expect(r.stdout).toMatch(/would run: systemctl --user enable --no-reload inst\.gamma\.timer\n/);
+    expect(r.stdout).toMatch(/^would be skipped: systemctl --user enable of 1 timer already enabled$/m);
     expect(r.stdout).toMatch(/would run: systemctl --user start inst\.gamma\.timer inst\.alpha\.timer\n/);
     expect(listFiles(m.unitDir)).toEqual(files);
     expect((await state('inst.gamma.timer')).load).toBe('not-found');
@@ -201,7 +202,7 @@ describe('acore install, a fleet: one systemctl command per step, not one per ti
     expect(await lines('is-active', timers(all))).toEqual(all.map(() => 'active'));
   });
 
-  it('two schedules changed and three definitions removed: six commands, each for its timers', async () => {
+  it('two schedules changed and three definitions removed: five commands, each for its timers', async () => {
     for (const i of [1, 2]) writeFileSync(join(fleet, `${name(i)}.yaml`), definitionYaml({ id: name(i), cron: cron(i, 7), timezone: 'UTC', cmd: 'true' }));
     for (const i of [37, 38, 39]) rmSync(join(fleet, `${name(i)}.yaml`));
     const before = Date.now();
@@ -219,10 +220,11 @@ describe('acore install, a fleet: one systemctl command per step, not one per ti
     const generated = Object.keys(JSON.parse(readFileSync(join(m.unitDir, '.acore-manifest.json'), 'utf8')).files as Record<string, string>);
     expect(generated.sort()).toEqual(listFiles(full).filter((f) => f !== '.acore-manifest.json'));
     for (const f of [...generated, '.acore-manifest.json']) expect(readFileSync(join(m.unitDir, f), 'utf8'), f).toBe(readFileSync(join(full, f), 'utf8'));
+    // Every timer left is enabled already (changed ones too: same file, same link): no `enable`.
+    expect(r.stdout).toMatch(/^skipped: systemctl --user enable of 37 timers already enabled$/m);
     expect(ran(r.stdout)).toEqual([
       'ran: systemctl --user stop fleet.j37.timer fleet.j38.timer fleet.j39.timer',
       'ran: systemctl --user disable --no-reload fleet.j37.timer fleet.j38.timer fleet.j39.timer',
-      'ran: systemctl --user enable --no-reload fleet.j01.timer fleet.j02.timer fleet.j00.timer … (37 units)',
       'ran: systemctl --user daemon-reload',
       'ran: systemctl --user start fleet.j00.timer fleet.j03.timer fleet.j04.timer … (35 units)',
       'ran: systemctl --user restart fleet.j01.timer fleet.j02.timer',
@@ -233,6 +235,21 @@ describe('acore install, a fleet: one systemctl command per step, not one per ti
     for (const t of timers([37, 38, 39])) expect(await state(t)).toMatchObject({ active: 'inactive', load: 'not-found' });
     for (const i of [1, 2]) expect((await state(`${name(i)}.timer`)).next).toBe(nextFireTimes(cron(i, 7), before, 1, 'UTC')[0]);
     expect((await state(`${name(3)}.timer`)).next).toBe(nextFireTimes(cron(3), before, 1, 'UTC')[0]);
+  });
+
+  it('timers someone disabled are enabled again, and only they; nothing else is asked of the manager', async () => {
+    const off = timers([7, 8]);
+    expect((await m.systemctl('disable', ...off)).code).toBe(0);
+    expect(await lines('is-enabled', off)).toEqual(['disabled', 'disabled']);
+    const r = await installFleet();
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/^skipped: systemctl --user enable of 35 timers already enabled$/m);
+    expect(ran(r.stdout)).toEqual([
+      'ran: systemctl --user enable --no-reload fleet.j07.timer fleet.j08.timer',
+      'ran: systemctl --user start fleet.j00.timer fleet.j01.timer fleet.j02.timer … (37 units)',
+    ]);
+    expect(await lines('is-enabled', timers(all.slice(0, 37)))).toEqual(all.slice(0, 37).map(() => 'enabled'));
+    expect(await lines('is-active', off)).toEqual(['active', 'active']);
   });
 
   it('after a compile into the unit directory (with or without --force) the next install reloads, though no file changes', async () => {
