@@ -98,6 +98,10 @@ describe('acore install', () => {
     // The last install reloaded the manager with these very files: no reload.
     expect(r.stdout).toMatch(/^skipped: systemctl --user daemon-reload \(no unit file changed since the last install reloaded the manager\)$/m);
     expect(r.stdout).not.toMatch(/ran: systemctl --user daemon-reload/);
+    // The timer is enabled and running already: nothing is asked of the manager.
+    expect(r.stdout).toMatch(/^skipped: systemctl --user enable of 1 timer already enabled$/m);
+    expect(r.stdout).toMatch(/^skipped: systemctl --user start of 1 unchanged timer already active$/m);
+    expect(r.stdout).not.toMatch(/^ran: /m);
     expect(await state('inst.alpha.timer')).toMatchObject({ enabled: 'enabled', active: 'active' });
   });
 
@@ -202,7 +206,7 @@ describe('acore install, a fleet: one systemctl command per step, not one per ti
     expect(await lines('is-active', timers(all))).toEqual(all.map(() => 'active'));
   });
 
-  it('two schedules changed and three definitions removed: five commands, each for its timers', async () => {
+  it('two schedules changed and three definitions removed: four commands, each for its timers', async () => {
     for (const i of [1, 2]) writeFileSync(join(fleet, `${name(i)}.yaml`), definitionYaml({ id: name(i), cron: cron(i, 7), timezone: 'UTC', cmd: 'true' }));
     for (const i of [37, 38, 39]) rmSync(join(fleet, `${name(i)}.yaml`));
     const before = Date.now();
@@ -226,9 +230,9 @@ describe('acore install, a fleet: one systemctl command per step, not one per ti
       'ran: systemctl --user stop fleet.j37.timer fleet.j38.timer fleet.j39.timer',
       'ran: systemctl --user disable --no-reload fleet.j37.timer fleet.j38.timer fleet.j39.timer',
       'ran: systemctl --user daemon-reload',
-      'ran: systemctl --user start fleet.j00.timer fleet.j03.timer fleet.j04.timer … (35 units)',
       'ran: systemctl --user restart fleet.j01.timer fleet.j02.timer',
     ]);
+    expect(r.stdout).toMatch(/^skipped: systemctl --user start of 35 unchanged timers already active$/m);
     expect(r.stdout).toMatch(/installed: 0 timers started, 2 restarted, 3 stopped and removed, 35 unchanged/);
     const kept = all.slice(0, 37);
     expect(await lines('is-active', timers(kept))).toEqual(kept.map(() => 'active'));
@@ -237,19 +241,19 @@ describe('acore install, a fleet: one systemctl command per step, not one per ti
     expect((await state(`${name(3)}.timer`)).next).toBe(nextFireTimes(cron(3), before, 1, 'UTC')[0]);
   });
 
-  it('timers someone disabled are enabled again, and only they; nothing else is asked of the manager', async () => {
+  it('timers someone disabled or stopped are enabled or started again, and only they', async () => {
     const off = timers([7, 8]);
     expect((await m.systemctl('disable', ...off)).code).toBe(0);
     expect(await lines('is-enabled', off)).toEqual(['disabled', 'disabled']);
+    // …and one someone stopped is started again, alone.
+    expect((await m.systemctl('stop', `${name(9)}.timer`)).code).toBe(0);
     const r = await installFleet();
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/^skipped: systemctl --user enable of 35 timers already enabled$/m);
-    expect(ran(r.stdout)).toEqual([
-      'ran: systemctl --user enable --no-reload fleet.j07.timer fleet.j08.timer',
-      'ran: systemctl --user start fleet.j00.timer fleet.j01.timer fleet.j02.timer … (37 units)',
-    ]);
+    expect(r.stdout).toMatch(/^skipped: systemctl --user start of 36 unchanged timers already active$/m);
+    expect(ran(r.stdout)).toEqual(['ran: systemctl --user enable --no-reload fleet.j07.timer fleet.j08.timer', 'ran: systemctl --user start fleet.j09.timer']);
     expect(await lines('is-enabled', timers(all.slice(0, 37)))).toEqual(all.slice(0, 37).map(() => 'enabled'));
-    expect(await lines('is-active', off)).toEqual(['active', 'active']);
+    expect(await lines('is-active', timers(all.slice(0, 37)))).toEqual(all.slice(0, 37).map(() => 'active'));
   });
 
   it('after a compile into the unit directory (with or without --force) the next install reloads, though no file changes', async () => {
@@ -305,7 +309,8 @@ describe('acore install, a fleet: one systemctl command per step, not one per ti
     mkdirSync(dropIn, { recursive: true });
     writeFileSync(join(dropIn, 'refuse.conf'), '[Unit]\nRefuseManualStart=yes\n');
     expect((await m.systemctl('daemon-reload')).code).toBe(0);
-    await m.systemctl('stop', refused, `${name(6)}.timer`);
+    // Every timer stopped, so that the start is one command for all of them.
+    await m.systemctl('stop', ...timers(all.slice(0, 37)));
     const r = await installFleet();
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/some systemctl steps failed/);
