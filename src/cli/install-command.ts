@@ -86,6 +86,12 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
   const linked = enabledLinks(current, dir, scope, io.env);
   const toEnable = current.filter((t) => !linked.has(t));
   const ENABLED = linked.size > 0 ? `skipped: ${ctl} enable of ${linked.size} timer${linked.size === 1 ? '' : 's'} already enabled\n` : '';
+  // Unchanged timers the manager runs already are not started again (a no-op that costs it
+  // ~0.33 s per 1,000): one `list-units` says which (nothing else touches them before their
+  // start); if it cannot, every one is started.
+  const active = kept.length > 0 ? await activeTimers(scope, io.env) : new Set<string>();
+  const running = new Set(kept.filter((t) => active.has(t)));
+  const STARTED = running.size > 0 ? `skipped: ${ctl} start of ${running.size} unchanged timer${running.size === 1 ? '' : 's'} already active\n` : '';
 
   if (opts.dryRun) {
     const files = plan.changes.filter((c) => c.kind !== 'unchanged' && !c.path.startsWith('.'));
@@ -100,7 +106,8 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
     would(['enable', '--no-reload'], toEnable);
     if (loaded) io.stdout(`would be ${SKIPPED}`);
     else would(['daemon-reload'], 'none');
-    would(['start'], [...added, ...kept]);
+    if (STARTED) io.stdout(`would be ${STARTED}`);
+    would(['start'], [...added, ...kept.filter((t) => !running.has(t))]);
     would(['restart'], changed);
     io.stdout(`dry run: nothing was changed\n`);
     return plan.conflicts.some((c) => c.hard || !opts.force) ? EXIT.failed : EXIT.ok;
@@ -172,11 +179,7 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
     io.stderr(`acore: the ${scope} manager did not reload, so no timer was started or restarted; the unit files are in place: run \`${ctl} daemon-reload\` and install again\n`);
     return EXIT.failed;
   }
-  // Unchanged timers the manager runs already are not started again (a no-op that costs it
-  // ~0.33 s per 1,000): one `list-units` says which; if it cannot, every one is started.
-  const active = kept.length > 0 ? await activeTimers(scope, io.env) : new Set<string>();
-  const running = new Set(kept.filter((t) => active.has(t)));
-  if (running.size > 0) io.stdout(`skipped: ${ctl} start of ${running.size} unchanged timer${running.size === 1 ? '' : 's'} already active\n`);
+  if (STARTED) io.stdout(STARTED);
   await step(['start'], enabled.filter((t) => !isChanged.has(t) && !running.has(t)));
   await step(['restart'], enabled.filter((t) => isChanged.has(t)));
   if (failed) {

@@ -113,7 +113,8 @@ describe('acore install', () => {
     expect(r.stdout).toMatch(/would create .*inst\.gamma\.timer/);
     expect(r.stdout).toMatch(/would run: systemctl --user enable --no-reload inst\.gamma\.timer\n/);
     expect(r.stdout).toMatch(/^would be skipped: systemctl --user enable of 1 timer already enabled$/m);
-    expect(r.stdout).toMatch(/would run: systemctl --user start inst\.gamma\.timer inst\.alpha\.timer\n/);
+    expect(r.stdout).toMatch(/would run: systemctl --user start inst\.gamma\.timer\n/);
+    expect(r.stdout).toMatch(/^would be skipped: systemctl --user start of 1 unchanged timer already active$/m);
     expect(listFiles(m.unitDir)).toEqual(files);
     expect((await state('inst.gamma.timer')).load).toBe('not-found');
     rmSync(join(defs, 'c.yaml'));
