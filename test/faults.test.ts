@@ -219,16 +219,22 @@ describe('a compile killed at any point leaves every file old or new, and the ne
     // A first compile writes everything into `.fresh.acore-tmp-PID-XXXXXXXX` beside the output
     // directory and renames that into place in one step.
     const staging = () => readdirSync(root).filter((f) => f.startsWith('.fresh.acore-tmp-'));
-    // Calibration: from the staging directory's creation to the exit of an uninterrupted compile.
-    let made = 0;
-    const calibration = watch(root, (_e, name) => {
-      if (!made && name && String(name).startsWith('.fresh.acore-tmp-')) made = Date.now();
-    });
-    const full = await cli(['compile', '--target', 'systemd', '-d', 'new', '-o', 'fresh'], root);
-    calibration.close();
-    expect(full.code, full.stderr).toBe(0);
-    expect(made).toBeGreaterThan(0);
-    const freshMs = Date.now() - made;
+    // Calibration: from the staging directory's creation to the exit of an uninterrupted
+    // compile, the fastest of three (a busy machine slows one down, and kill points placed
+    // after a faster run's exit would not land).
+    let freshMs = Infinity;
+    for (let c = 0; c < 3; c++) {
+      rmSync(join(root, 'fresh'), { recursive: true, force: true });
+      let made = 0;
+      const calibration = watch(root, (_e, name) => {
+        if (!made && name && String(name).startsWith('.fresh.acore-tmp-')) made = Date.now();
+      });
+      const full = await cli(['compile', '--target', 'systemd', '-d', 'new', '-o', 'fresh'], root);
+      calibration.close();
+      expect(full.code, full.stderr).toBe(0);
+      expect(made).toBeGreaterThan(0);
+      freshMs = Math.min(freshMs, Date.now() - made);
+    }
     let killed = 0;
     let leftovers = 0;
     for (const [i, f] of [0, 0.1, 0.25, 0.4, 0.55, 0.7].entries()) {
