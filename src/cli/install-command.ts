@@ -81,17 +81,18 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
   const loaded =
     lastReloaded(dir, io.env) && plan.conflicts.length === 0 && plan.changes.every((c) => c.kind === 'unchanged' && (c.path === MANIFEST || plan.stats?.has(c.path)));
   const SKIPPED = `skipped: ${ctl} daemon-reload (no unit file changed since the last install reloaded the manager)\n`;
+  const skippedFor = (verb: string, n: number, what: string, state: string) => (n > 0 ? `skipped: ${ctl} ${verb} of ${n} ${what}${n === 1 ? '' : 's'} ${state}\n` : '');
   // Timers already enabled are not enabled again (a no-op that costs the manager ~1.6 s per
   // 1,000); one someone disabled has lost its link and is enabled again.
   const linked = enabledLinks(current, dir, scope, io.env);
   const toEnable = current.filter((t) => !linked.has(t));
-  const ENABLED = linked.size > 0 ? `skipped: ${ctl} enable of ${linked.size} timer${linked.size === 1 ? '' : 's'} already enabled\n` : '';
+  const ENABLED = skippedFor('enable', linked.size, 'timer', 'already enabled');
   // Unchanged timers the manager runs already are not started again (a no-op that costs it
   // ~0.33 s per 1,000): one `list-units` says which (nothing else touches them before their
   // start); if it cannot, every one is started.
   const active = kept.length > 0 ? await activeTimers(scope, io.env) : new Set<string>();
   const running = new Set(kept.filter((t) => active.has(t)));
-  const STARTED = running.size > 0 ? `skipped: ${ctl} start of ${running.size} unchanged timer${running.size === 1 ? '' : 's'} already active\n` : '';
+  const STARTED = skippedFor('start', running.size, 'unchanged timer', 'already active');
 
   if (opts.dryRun) {
     const files = plan.changes.filter((c) => c.kind !== 'unchanged' && !c.path.startsWith('.'));
@@ -165,8 +166,8 @@ async function installSystemd(opts: InstallOptions, io: Io, timings: Timings | u
   reportApplied(p, applied, io);
   // Each timer not yet enabled is enabled (a timer someone disabled is brought back in line;
   // --no-reload, as a reload costs the manager seconds for a fleet of thousands of units), one
-  // reload (unless the manager has these very files loaded), then new and unchanged timers
-  // started (a no-op for a running one) and changed ones restarted so that their new schedule
+  // reload (unless the manager has these very files loaded), then new timers and unchanged ones
+  // the manager does not run are started, and changed ones restarted so that their new schedule
   // applies at once.
   if (ENABLED) io.stdout(ENABLED);
   const enabledNow = new Set(await step(['enable', '--no-reload'], toEnable));

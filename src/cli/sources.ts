@@ -28,6 +28,12 @@ interface Walk {
   file: (abs: string, path: string, name: string) => void;
 }
 
+/** A path as shown to the user: relative to `cwd` below it, else absolute; '/'-separated. */
+function displayPath(cwd: string, abs: string): string {
+  const shown = relative(cwd, abs);
+  return (shown.startsWith('..') || isAbsolute(shown) ? abs : shown).split(sep).join('/');
+}
+
 /**
  * Every *.yaml / *.yml below `dir` (hidden entries skipped; symbolic links followed, loops
  * cut), in sorted order, with its display path (relative to `cwd`, or absolute outside it) and
@@ -48,8 +54,8 @@ function walkDefinitions(dir: string, cwd: string, w: Walk): void {
   }
   const rootName = basename(abs);
   // Display paths: computed once for the root (path.relative per file costs more than reading a small file).
-  const shown = relative(cwd, abs).split(sep).join('/');
-  const prefix = shown.startsWith('..') ? `${abs.split(sep).join('/')}/` : shown === '' ? '' : `${shown}/`;
+  const shown = displayPath(cwd, abs);
+  const prefix = shown === '' ? '' : `${shown}/`;
   // Directories already walked (device + inode): a symlink back to a parent (`loop -> ..`) would
   // otherwise read every file again, and two such links make the walk exponential (a hang).
   const walked = new Set<string>([`${rootStat.dev}:${rootStat.ino}`]);
@@ -219,8 +225,7 @@ export function listPaths(paths: readonly string[], dir: string, cwd: string): L
       walkDefinitions(given, cwd, { diagnostics: listing.diagnostics, file: (a, path) => add(a, path) });
       continue;
     }
-    const shown = relative(cwd, abs).split(sep).join('/');
-    add(abs, shown.startsWith('..') || isAbsolute(shown) ? abs.split(sep).join('/') : shown);
+    add(abs, displayPath(cwd, abs));
   }
   listing.files.sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
   return listing;

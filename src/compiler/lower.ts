@@ -13,6 +13,7 @@ import { type LoadedDocument, nodeAt, nodeRange, type PathSegment } from './load
 import { checkRule, parseRule } from './rule/parse.ts';
 import { type DefinitionValue, ID_PATTERN } from './schema.ts';
 import { scalarOffsetMapper } from './source.ts';
+import { knownZones } from './zones.ts';
 
 export interface Reporter {
   /** Reports at a YAML path; `span` (offset, length) is inside the scalar's value. */
@@ -173,13 +174,12 @@ export function idProblem(id: string): string | undefined {
   return undefined;
 }
 
-let zones: Set<string> | undefined;
 /** Zone names found good; ICU lists only canonical names (Asia/Calcutta, not Asia/Kolkata), and asking it about an alias costs ~25 µs. */
 const goodZones = new Set<string>();
 
 function checkTimezone(tz: string, error: ErrorFn): string | undefined {
-  zones ??= new Set(Intl.supportedValuesOf('timeZone'));
-  if (zones.has(tz) || tz === 'UTC' || goodZones.has(tz)) return tz;
+  const zones = knownZones();
+  if (zones.has(tz) || goodZones.has(tz)) return tz;
   let resolved: string | undefined;
   try {
     resolved = new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;

@@ -1,4 +1,5 @@
 /** Facts about time zones the targets need, from Intl (the same tz data Node ships). */
+import { knownZones } from '../compiler/zones.ts';
 import { DST_TABLE_DATA, DST_ZONES } from './dst-zones.ts';
 
 const cache = new Map<string, boolean>();
@@ -28,7 +29,7 @@ export function daylightSavingFromIntl(zone: string): boolean {
 
 /** The zones the table covers: Intl's own list (canonical names) and UTC. */
 export function tableZones(): string[] {
-  return [...Intl.supportedValuesOf('timeZone'), 'UTC'];
+  return [...knownZones()];
 }
 
 /** This Node's time zone data, as the table names it. */
@@ -36,11 +37,11 @@ export function timeZoneData(): string {
   return `${process.versions.icu}/${process.versions.tz}`;
 }
 
-let table: { dst: Set<string>; covered: Set<string> } | null | undefined;
+let table: Set<string> | null | undefined;
 
 /** The table's answer, or undefined: another time zone data, or a zone it does not cover (an alias). */
 function fromTable(zone: string): boolean | undefined {
-  table ??= timeZoneData() === DST_TABLE_DATA ? { dst: new Set(DST_ZONES), covered: new Set(tableZones()) } : null;
-  if (!table?.covered.has(zone)) return undefined;
-  return table.dst.has(zone);
+  table ??= timeZoneData() === DST_TABLE_DATA ? new Set(DST_ZONES) : null;
+  if (!table || !knownZones().has(zone)) return undefined;
+  return table.has(zone);
 }
